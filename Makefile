@@ -1,0 +1,53 @@
+# SecureCoAP — one entry point for set-up, demo, tests, interop and benchmarks.
+# Every target installs what it needs (apt packages, the Python venv) when missing, idempotently.
+
+SHELL        := /bin/bash
+ROOT         := $(abspath .)
+VENV         := $(ROOT)/.venv
+PYTHON       := $(VENV)/bin/python
+SWIFT        ?= swift
+APT_PACKAGES := libcoap3-dev libcoap3-bin libssl-dev libsqlite3-dev pkg-config autoconf automake libtool python3-venv python3-dev
+SUDO         := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+export SECURECOAP_VENV := $(VENV)
+
+.PHONY: all deps apt venv build build-release test unit-test demo bench interop clean
+
+all: build
+
+## Install missing Debian packages (apt-get update runs only when something is missing).
+deps: .deps-stamp
+.deps-stamp:
+	@missing=""; for p in $(APT_PACKAGES); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing"; \
+	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
+	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
+	fi
+	@touch $@
+
+## Python venv with the interop peers (pycose, cbor2<6, aiocoap ...).
+venv: $(VENV)/.stamp
+$(VENV)/.stamp: interop/requirements.txt | .deps-stamp
+	@test -x $(PYTHON) || python3 -m venv $(VENV)
+	$(PYTHON) -m pip install -q --disable-pip-version-check -r interop/requirements.txt
+	@touch $@
+
+build: deps
+	$(SWIFT) build
+
+build-release: deps
+	$(SWIFT) build -c release
+
+## The whole test suite: unit tests, integration tests against libcoap's peers, interop.
+test: deps venv
+	$(SWIFT) build --build-tests
+	$(SWIFT) test --skip-build --parallel --num-workers 2
+
+demo: deps
+	$(SWIFT) build
+	bash Examples/demo.sh
+
+clean:
+	rm -rf .build .deps-stamp

@@ -1,0 +1,42 @@
+extension CoAPClient {
+    /// Client settings. Every property has a default that suits a loopback or LAN peer.
+    public struct Configuration: Sendable {
+        /// How long a request waits for its response before failing with `.timeout`.
+        /// Default 10 s. Each call can override it.
+        public var requestTimeout: Duration
+        /// Confirmable requests in flight per peer (libcoap's NSTART). Default 32: N concurrent
+        /// requests are N in flight up to this bound; more wait in libcoap's queue.
+        public var maxInFlightPerPeer: UInt16
+        /// RFC 7252 ACK_TIMEOUT: the first retransmission of a CON request. Default 2 s.
+        public var ackTimeout: Duration
+        /// RFC 7252 MAX_RETRANSMIT. Default 4.
+        public var maxRetransmit: UInt16
+
+        public init(
+            requestTimeout: Duration = .seconds(10),
+            maxInFlightPerPeer: UInt16 = 32,
+            ackTimeout: Duration = .seconds(2),
+            maxRetransmit: UInt16 = 4
+        ) {
+            self.requestTimeout = requestTimeout
+            self.maxInFlightPerPeer = maxInFlightPerPeer
+            self.ackTimeout = ackTimeout
+            self.maxRetransmit = maxRetransmit
+        }
+
+        var sessionParameters: ClientSessionParameters {
+            ClientSessionParameters(
+                nstart: max(1, maxInFlightPerPeer),
+                ackTimeoutSeconds: ackTimeout.seconds,
+                maxRetransmit: maxRetransmit)
+        }
+    }
+}
+
+extension Duration {
+    /// The duration in seconds, as a `Double`.
+    var seconds: Double {
+        let (s, attos) = components
+        return Double(s) + Double(attos) / 1e18
+    }
+}

@@ -1,0 +1,15 @@
+internal import CLibCoAP
+import Logging
+
+extension LibCoAPEndpoint {
+    /// libcoap session events. Loop thread (called from inside libcoap).
+    func handleEvent(session: OpaquePointer, event: coap_event_t) {
+        guard !isTearingDown else { return }
+        switch event {
+        case COAP_EVENT_SESSION_FAILED, COAP_EVENT_DTLS_ERROR:
+            failExchanges(on: session, with: CoAPError(.unreachable, "the session to the peer failed"))
+        default:
+            break
+        }
+    }
+}

@@ -1,0 +1,275 @@
+internal import CLibCoAP
+import Logging
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Owns one libcoap context and the thread that runs it (DESIGN.md, "Threading model").
+///
+/// Other threads hand work to the loop through a locked job queue and wake it with an eventfd.
+/// The loop polls libcoap's epoll fd and the eventfd, drains the queue, fires its own timers and
+/// calls `coap_io_process(ctx, COAP_IO_NO_WAIT)`. libcoap arms its own timerfd in the epoll set,
+/// so its retransmissions and DTLS timers wake the loop too.
+///
+/// The endpoint is also a `SerialExecutor`: an actor whose executor is the endpoint runs on the
+/// loop thread and may touch libcoap state directly.
+///
+/// `@unchecked Sendable`: `lock` guards `jobs`, `wakePending` and `stopRequested`; every other
+/// stored property is read and written only on the loop thread (or before it starts).
+final class LibCoAPEndpoint: @unchecked Sendable {
+    let logger: Logger
+    /// The libcoap context. Loop thread only.
+    let context: OpaquePointer
+
+    private let lock = PThreadMutex()
+    private var jobs: [@Sendable () -> Void] = []
+    private var spareJobs: [@Sendable () -> Void] = []
+    private var wakePending = false
+    private var stopRequested = false
+    private var stopped = false
+    private let wakeFD: Int32
+    private var thread: pthread_t?
+
+    // Loop-thread state.
+    var timers = LoopTimers()
+    var exchanges: [UInt64: ClientExchange] = [:]
+    var clientSessions: [String: OpaquePointer] = [:]
+    var server: ServerBinding?
+    var detachedResponseRecords: [ObjectIdentifier: DetachedResponse] = [:]
+    private(set) var isTearingDown = false
+
+    /// Creates the context. The loop does not run until `start()`.
+    init(logger: Logger) throws(CoAPError) {
+        LibCoAPRuntime.ensureStarted(logger: logger)
+        self.logger = logger
+        guard let ctx = coap_new_context(nil) else {
+            throw CoAPError(.libcoap, "libcoap could not create a context")
+        }
+        let fd = scoap_eventfd()
+        guard fd >= 0 else {
+            coap_free_context(ctx)
+            throw CoAPError(.system, "eventfd failed: \(String(cString: strerror(errno)))", underlying: errno)
+        }
+        self.context = ctx
+        self.wakeFD = fd
+        // Let libcoap reassemble block-wise bodies (RFC 7959) in both directions.
+        coap_context_set_block_mode(ctx, UInt8(COAP_BLOCK_USE_LIBCOAP | COAP_BLOCK_SINGLE_BODY))
+        coap_context_set_max_idle_sessions(ctx, 100_000)
+        coap_set_app_data(ctx, Unmanaged.passUnretained(self).toOpaque())
+        coap_register_response_handler(ctx, libcoapResponseHandler)
+        coap_register_nack_handler(ctx, libcoapNackHandler)
+        coap_register_event_handler(ctx, libcoapEventHandler)
+    }
+
+    deinit {
+        // Reached only if `start()` was never called (a running loop retains the endpoint).
+        if thread == nil {
+            coap_free_context(context)
+            close(wakeFD)
+        }
+    }
+
+    /// Recovers the endpoint from a context's app-data slot (inside libcoap callbacks).
+    static func from(context: OpaquePointer?) -> LibCoAPEndpoint? {
+        guard let context, let raw = coap_get_app_data(context) else { return nil }
+        return Unmanaged<LibCoAPEndpoint>.fromOpaque(raw).takeUnretainedValue()
+    }
+
+    static func from(session: OpaquePointer?) -> LibCoAPEndpoint? {
+        guard let session else { return nil }
+        return from(context: coap_session_get_context(session))
+    }
+
+    // MARK: - Thread
+
+    /// Starts the loop thread.
+    func start(name: String) throws(CoAPError) {
+        var tid = pthread_t()
+        let box = Unmanaged.passRetained(self)
+        let rc: Int32 = lock.withLock {
+            let rc = pthread_create(&tid, nil, { raw in
+                let endpoint = Unmanaged<LibCoAPEndpoint>.fromOpaque(raw!).takeRetainedValue()
+                endpoint.lock.withLock {}  // `thread` is published before the loop runs
+                endpoint.runLoop()
+                return nil
+            }, box.toOpaque())
+            if rc == 0 { thread = tid }
+            return rc
+        }
+        guard rc == 0 else {
+            box.release()
+            throw CoAPError(.system, "could not start the CoAP loop thread", underlying: rc)
+        }
+    }
+
+    /// `true` on the loop thread.
+    var isOnLoop: Bool {
+        guard let thread else { return false }
+        return pthread_equal(pthread_self(), thread) != 0
+    }
+
+    /// Queues a job for the loop thread and wakes it.
+    func execute(_ job: @escaping @Sendable () -> Void) {
+        let wake: Bool = lock.withLock {
+            if stopped { return false }
+            jobs.append(job)
+            if wakePending { return false }
+            wakePending = true
+            return true
+        }
+        if wake { wakeUp() }
+    }
+
+    /// Queues a job unless the endpoint is stopping; `false` means the job will never run.
+    func executeIfRunning(_ job: @escaping @Sendable () -> Void) -> Bool {
+        let wake: Bool? = lock.withLock {
+            if stopped || stopRequested { return nil }
+            jobs.append(job)
+            if wakePending { return false }
+            wakePending = true
+            return true
+        }
+        if wake == true { wakeUp() }
+        return wake != nil
+    }
+
+    /// Runs `body` on the loop thread and returns its result.
+    func submit<T: Sendable>(_ body: @escaping @Sendable () throws(CoAPError) -> T) async throws(CoAPError) -> T {
+        let result: Result<T, CoAPError> = await withCheckedContinuation { continuation in
+            let accepted: Bool = lock.withLock {
+                !stopped && !stopRequested
+            }
+            guard accepted else {
+                continuation.resume(returning: .failure(CoAPError(.shutdown, "the CoAP endpoint is shut down")))
+                return
+            }
+            execute {
+                if self.isTearingDown {
+                    continuation.resume(returning: .failure(CoAPError(.shutdown, "the CoAP endpoint is shut down")))
+                    return
+                }
+                do throws(CoAPError) { continuation.resume(returning: .success(try body())) } catch {
+                    continuation.resume(returning: .failure(error))
+                }
+            }
+        }
+        return try result.get()
+    }
+
+    private func wakeUp() {
+        var one: UInt64 = 1
+        _ = write(wakeFD, &one, 8)
+    }
+
+    /// Asks the loop to stop and waits for it, unless called on the loop thread itself (then the
+    /// thread stops after the current job and detaches).
+    func shutdown() {
+        let (alreadyRequested, onLoop) = lock.withLock { () -> (Bool, Bool) in
+            let was = stopRequested
+            stopRequested = true
+            return (was, thread.map { pthread_equal(pthread_self(), $0) != 0 } ?? false)
+        }
+        guard let thread else { return }
+        wakeUp()
+        if onLoop {
+            if !alreadyRequested { pthread_detach(thread) }
+            return
+        }
+        if !alreadyRequested {
+            pthread_join(thread, nil)
+        } else {
+            // Another caller joins; wait until the loop has finished.
+            while !lock.withLock({ stopped }) { usleep(1000) }
+        }
+    }
+
+    /// Schedules `action` on the loop after `seconds`. Loop thread only.
+    func schedule(after seconds: Double, _ action: @escaping () -> Void) -> LoopTimer {
+        timers.schedule(afterNanoseconds: UInt64(max(0, seconds) * 1e9), action)
+    }
+
+    private func runLoop() {
+        let coapFD = coap_context_get_coap_fd(context)
+        var fds = [
+            pollfd(fd: wakeFD, events: Int16(POLLIN), revents: 0),
+            pollfd(fd: coapFD, events: Int16(POLLIN), revents: 0),
+        ]
+        let noWait = scoap_io_no_wait()
+        while true {
+            let (batch, stop) = lock.withLock { () -> ([@Sendable () -> Void], Bool) in
+                let batch = jobs
+                jobs = spareJobs
+                wakePending = false
+                return (batch, stopRequested)
+            }
+            for job in batch { job() }
+            spareJobs = lock.withLock { () -> [@Sendable () -> Void] in
+                var b = batch
+                b.removeAll(keepingCapacity: true)
+                return b
+            }
+            if stop { break }
+
+            let now = monotonicNanoseconds()
+            for timer in timers.popDue(now: now) { timer.action() }
+
+            coap_io_process(context, noWait)
+
+            let hasJobs = lock.withLock { !jobs.isEmpty }
+            let timeout: Int32 = hasJobs ? 0 : (timers.millisecondsUntilNext(now: monotonicNanoseconds()) ?? -1)
+            fds[0].revents = 0
+            fds[1].revents = 0
+            let n = poll(&fds, 2, timeout)
+            if n > 0, fds[0].revents & Int16(POLLIN) != 0 {
+                var value: UInt64 = 0
+                _ = read(wakeFD, &value, 8)
+            }
+        }
+        tearDown()
+    }
+
+    /// Fails what is pending, releases sessions and frees the context. Loop thread.
+    private func tearDown() {
+        isTearingDown = true
+        let shutdownError = CoAPError(.shutdown, "the CoAP endpoint was shut down before the exchange completed")
+        for exchange in exchanges.values {
+            exchange.timer?.cancel()
+            exchange.fail(shutdownError)
+        }
+        exchanges.removeAll()
+        _ = timers.removeAll()
+        for d in detachedResponseRecords.values { d.release() }
+        detachedResponseRecords.removeAll()
+        server?.tearDown()
+        // Detach bookkeeping before releasing: releasing fires events back into us.
+        let sessions = clientSessions.values
+        clientSessions.removeAll()
+        for s in sessions { coap_session_release(s) }
+        coap_set_app_data(context, nil)
+        coap_free_context(context)
+        close(wakeFD)
+        let leftovers: [@Sendable () -> Void] = lock.withLock {
+            stopped = true
+            defer { jobs.removeAll() }
+            return jobs
+        }
+        // Jobs queued after the last drain still run, so their continuations resume (with
+        // `isTearingDown` set, they fail fast).
+        for job in leftovers { job() }
+        server = nil
+    }
+}
+
+extension LibCoAPEndpoint: SerialExecutor {
+    func enqueue(_ job: consuming ExecutorJob) {
+        let unowned = UnownedJob(job)
+        let executor = asUnownedSerialExecutor()
+        execute { unowned.runSynchronously(on: executor) }
+    }
+
+    func checkIsolated() {
+        precondition(isOnLoop, "expected to run on the CoAP loop thread")
+    }
+
+    func isIsolatingCurrentContext() -> Bool? { isOnLoop }
+}

@@ -1,0 +1,54 @@
+internal import CLibCoAP
+import Logging
+
+/// Process-wide libcoap set-up: `coap_startup()` once, and libcoap's log routed into swift-log.
+///
+/// libcoap has one log handler per process, so its messages go to the logger of the most
+/// recently created endpoint, under the `coap.libcoap` label's metadata.
+enum LibCoAPRuntime {
+    private static let state = Locked<Logger?>(nil)
+    private static let started: Bool = {
+        coap_startup()
+        coap_set_log_handler { level, message in
+            guard let message else { return }
+            LibCoAPRuntime.log(level: level, message: String(cString: message))
+        }
+        return true
+    }()
+
+    static func ensureStarted(logger: Logger) {
+        _ = started
+        state.withLock { $0 = logger }
+        coap_set_log_level(coapLevel(for: logger.logLevel))
+        coap_dtls_set_log_level(coapLevel(for: logger.logLevel))
+    }
+
+    /// libcoap's levels are syslog's: 0 emergency ... 7 debug.
+    private static func coapLevel(for level: Logger.Level) -> Int32 {
+        switch level {
+        case .trace: 7
+        case .debug: 6
+        case .info: 5
+        case .notice: 4
+        case .warning: 4
+        case .error: 3
+        case .critical: 2
+        }
+    }
+
+    private static func log(level: Int32, message: String) {
+        guard let logger = state.withLock({ $0 }) else { return }
+        let swiftLevel: Logger.Level = switch level {
+        case ...2: .critical
+        case 3: .error
+        case 4: .warning
+        case 5: .notice
+        case 6: .info
+        case 7: .debug
+        default: .trace
+        }
+        var text = message
+        while text.last == "\n" { text.removeLast() }
+        logger.log(level: swiftLevel, "\(text)", metadata: ["coap.source": "libcoap"])
+    }
+}

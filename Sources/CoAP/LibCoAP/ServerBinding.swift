@@ -1,0 +1,287 @@
+internal import CLibCoAP
+import Logging
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A libcoap resource bound to a route, for one concrete path.
+final class BoundResource {
+    let resource: OpaquePointer
+    let routeIndex: Int
+    let parameters: [String: String]
+    let path: String
+
+    init(resource: OpaquePointer, routeIndex: Int, parameters: [String: String], path: String) {
+        self.resource = resource
+        self.routeIndex = routeIndex
+        self.parameters = parameters
+        self.path = path
+    }
+}
+
+/// The server side of an endpoint: listening sockets, libcoap resources for the router's routes,
+/// and request dispatch. Loop thread only.
+///
+/// Literal routes become libcoap resources at start (so libcoap lists them in
+/// `/.well-known/core` and answers 4.05 for other methods). Templated routes are served by
+/// libcoap's unknown-resource handler; a concrete path of an observable templated route becomes a
+/// resource of its own the first time it is requested or notified (`materialize`), because libcoap
+/// cannot observe the unknown resource.
+final class ServerBinding {
+    unowned let endpoint: LibCoAPEndpoint
+    let router: CoAPRouter
+    let logger: Logger
+    let identityOf: (OpaquePointer) -> String?
+    private(set) var resources: [String: BoundResource] = [:]
+    private var listeners: [OpaquePointer] = []
+    private(set) var boundAddresses: [SocketAddress] = []
+
+    init(endpoint: LibCoAPEndpoint, router: CoAPRouter, logger: Logger, identityOf: @escaping (OpaquePointer) -> String?) {
+        self.endpoint = endpoint
+        self.router = router
+        self.logger = logger
+        self.identityOf = identityOf
+    }
+
+    /// Creates the resources for literal routes and the unknown-resource handler for templates.
+    func installResources() {
+        for (index, route) in router.routes.enumerated() where route.template.isLiteral {
+            let path = route.template.description
+            addResource(path: path, routeIndex: index, parameters: [:])
+        }
+        // The unknown resource serves templated routes and answers 4.04 for unknown paths with
+        // every method.
+        let unknown = coap_resource_unknown_init2(libcoapResourceHandler, 0)!
+        for m in CoAPMethod.all {
+            coap_register_request_handler(unknown, coap_request_t(rawValue: UInt32(m.rawValue)), libcoapResourceHandler)
+        }
+        coap_add_resource(endpoint.context, unknown)
+    }
+
+    @discardableResult
+    private func addResource(path: String, routeIndex: Int, parameters: [String: String]) -> BoundResource {
+        let route = router.routes[routeIndex]
+        let uri = String(path.dropFirst())
+        let name = uri.withCString { p in coap_new_str_const(UnsafeRawPointer(p).assumingMemoryBound(to: UInt8.self), strlen(p)) }
+        let resource = coap_resource_init(name, Int32(COAP_RESOURCE_FLAGS_RELEASE_URI))!
+        for method in route.handlers.keys {
+            coap_register_request_handler(resource, coap_request_t(rawValue: UInt32(method.rawValue)), libcoapResourceHandler)
+        }
+        for (attr, value) in route.attributes.linkAttributes {
+            let n = Self.newString(attr)
+            let v = value.map(Self.newString)
+            coap_add_attr(resource, n, v, Int32(COAP_ATTR_FLAGS_RELEASE_NAME | COAP_ATTR_FLAGS_RELEASE_VALUE))
+        }
+        if route.attributes.observable {
+            coap_resource_set_get_observable(resource, 1)
+        }
+        let bound = BoundResource(resource: resource, routeIndex: routeIndex, parameters: parameters, path: path)
+        coap_resource_set_userdata(resource, Unmanaged.passUnretained(bound).toOpaque())
+        coap_add_resource(endpoint.context, resource)
+        resources[path] = bound
+        return bound
+    }
+
+    private static func newString(_ s: String) -> UnsafeMutablePointer<coap_str_const_t> {
+        s.withCString { p in coap_new_str_const(UnsafeRawPointer(p).assumingMemoryBound(to: UInt8.self), strlen(p)) }
+    }
+
+    /// Gives a concrete path of an observable templated route a resource of its own.
+    @discardableResult
+    func materialize(path: String) -> BoundResource? {
+        let segments = CoAPRequest.segments(of: path)
+        let normalized = "/" + segments.joined(separator: "/")
+        if let existing = resources[normalized] { return existing }
+        guard let (index, parameters) = router.matchTemplated(segments),
+            router.routes[index].attributes.observable
+        else { return nil }
+        return addResource(path: normalized, routeIndex: index, parameters: parameters)
+    }
+
+    /// Asks libcoap to notify the observers of a path (sent on the next loop turn).
+    func notifyObservers(of path: String) {
+        let normalized = "/" + CoAPRequest.segments(of: path).joined(separator: "/")
+        guard let bound = resources[normalized] ?? materialize(path: normalized) else { return }
+        coap_resource_notify_observers(bound.resource, nil)
+    }
+
+    /// Opens a listening endpoint; returns the address actually bound (port 0 picks one).
+    func listen(on address: SocketAddress, proto: coap_proto_t) throws(CoAPError) -> SocketAddress {
+        var a = address.coapAddress
+        guard let ep = coap_new_endpoint(endpoint.context, &a, proto) else {
+            throw CoAPError(.bindFailed, "cannot listen on \(address) (\(proto == COAP_PROTO_DTLS ? "DTLS" : "UDP")): address in use or not available")
+        }
+        listeners.append(ep)
+        var bound = address
+        if let s = coap_endpoint_str(ep) {
+            // "127.0.0.1:5683 UDP" / "[::1]:5684 DTLS"
+            let text = String(cString: s)
+            if let colon = text.split(separator: " ").first?.lastIndex(of: ":"),
+                let port = UInt16(text[text.index(after: colon)...].prefix { $0.isNumber })
+            {
+                bound = try SocketAddress.resolve(host: address.host, port: port)
+            }
+        }
+        boundAddresses.append(bound)
+        return bound
+    }
+
+    func tearDown() {
+        resources.removeAll()
+        listeners.removeAll()
+    }
+
+    // MARK: - Dispatch
+
+    func dispatch(
+        resource: OpaquePointer?, session: OpaquePointer, requestPDU: OpaquePointer,
+        responsePDU: OpaquePointer
+    ) {
+        let options = LibCoAPPDU.options(of: requestPDU)
+        let segments = options.uriPath
+        let handler: CoAPRouter.Handler
+        var parameters: [String: String] = [:]
+        var servingResource = resource
+        let method = CoAPMethod(rawValue: LibCoAPPDU.code(of: requestPDU))
+
+        if let resource, let raw = coap_resource_get_userdata(resource) {
+            let bound = Unmanaged<BoundResource>.fromOpaque(raw).takeUnretainedValue()
+            guard let h = router.routes[bound.routeIndex].handlers[method] else {
+                coap_pdu_set_code(responsePDU, LibCoAPPDU.pduCode(CoAPResponseCode.methodNotAllowed.rawValue))
+                return
+            }
+            handler = h
+            parameters = bound.parameters
+        } else {
+            // The unknown resource: templated routes, else 4.04.
+            guard let (index, params) = router.matchTemplated(segments) else {
+                coap_pdu_set_code(responsePDU, LibCoAPPDU.pduCode(CoAPResponseCode.notFound.rawValue))
+                return
+            }
+            guard let h = router.routes[index].handlers[method] else {
+                coap_pdu_set_code(responsePDU, LibCoAPPDU.pduCode(CoAPResponseCode.methodNotAllowed.rawValue))
+                return
+            }
+            if router.routes[index].attributes.observable {
+                // Later requests (and observations) reach a resource of its own.
+                servingResource = materialize(path: "/" + segments.joined(separator: "/"))?.resource ?? resource
+            }
+            handler = h
+            parameters = params
+        }
+
+        var request = CoAPRequest(method: method)
+        request.options = options
+        request.type = LibCoAPPDU.type(of: requestPDU)
+        request.token = LibCoAPPDU.token(of: requestPDU)
+        request.payload = LibCoAPPDU.payload(of: requestPDU)
+        request.parameters = parameters
+        if let remote = coap_session_get_addr_remote(session) {
+            request.peer = SocketAddress(remote).peer
+        }
+        request.identity = identityOf(session)
+
+        let slot = ResponseSlot()
+        let logger = self.logger
+        let sendable = request
+        Task.immediate {
+            let response: CoAPResponse
+            do {
+                response = try await handler(sendable)
+            } catch {
+                logger.error("handler failed; answering 5.00", metadata: [
+                    "coap.method": "\(sendable.method)", "coap.path": "\(sendable.path)", "error": "\(error)",
+                ])
+                response = CoAPResponse.status(.internalServerError)
+            }
+            slot.complete(response)
+        }
+
+        let requestHasBlock2 = options.contains(.block2)
+        if let response = slot.takeIfDone() {
+            write(response, into: responsePDU, resource: servingResource, session: session, request: requestPDU,
+                  query: nil, forceLarge: requestHasBlock2)
+            return
+        }
+        // The handler suspended: libcoap sends an empty ACK now (CON) and we answer separately.
+        guard let detached = DetachedResponse(session: session, request: requestPDU, resource: servingResource) else {
+            coap_pdu_set_code(responsePDU, LibCoAPPDU.pduCode(CoAPResponseCode.internalServerError.rawValue))
+            return
+        }
+        let id = ObjectIdentifier(detached)
+        let ep = endpoint
+        let finishedMeanwhile = slot.takeOrDetach { response in
+            ep.execute {
+                guard let detached = ep.detachedResponseRecords.removeValue(forKey: id) else { return }
+                ep.server?.sendSeparate(response, for: detached)
+                detached.release()
+            }
+        }
+        if let response = finishedMeanwhile {
+            detached.release()
+            write(response, into: responsePDU, resource: servingResource, session: session, request: requestPDU,
+                  query: nil, forceLarge: requestHasBlock2)
+            return
+        }
+        endpoint.detachedResponseRecords[id] = detached
+    }
+
+    /// Sends a late response as its own message (same token, new message ID).
+    func sendSeparate(_ response: CoAPResponse, for detached: DetachedResponse) {
+        let session = detached.session
+        let type: CoAPMessageType = LibCoAPPDU.type(of: detached.request) == .nonConfirmable ? .nonConfirmable : .confirmable
+        guard let pdu = coap_pdu_init(
+            LibCoAPPDU.pduType(type), LibCoAPPDU.pduCode(response.code.rawValue),
+            Int32(coap_new_message_id(session)), coap_session_max_pdu_size(session))
+        else { return }
+        LibCoAPPDU.addToken(LibCoAPPDU.token(of: detached.request), to: pdu)
+        let hasBlock2 = LibCoAPPDU.options(of: detached.request).contains(.block2)
+        write(response, into: pdu, resource: detached.resource, session: session, request: detached.request,
+              query: detached.query, forceLarge: hasBlock2)
+        if coap_send(session, pdu) == COAP_INVALID_MID {
+            logger.warning("could not send a separate response", metadata: ["coap.code": "\(response.code)"])
+        }
+    }
+
+    /// Fills a response PDU: code, options, body (block-wise through libcoap when large or when
+    /// the client asked for blocks).
+    private func write(
+        _ response: CoAPResponse, into pdu: OpaquePointer, resource: OpaquePointer?, session: OpaquePointer,
+        request: OpaquePointer, query: UnsafeMutablePointer<coap_string_t>?, forceLarge: Bool
+    ) {
+        coap_pdu_set_code(pdu, LibCoAPPDU.pduCode(response.code.rawValue))
+        let maxPDU = Int(coap_session_max_pdu_size(session))
+        let optionBytes = response.options.reduce(0) { $0 + $1.value.count + 3 }
+        let large = resource != nil && (forceLarge || response.payload.count + optionBytes + 16 > maxPDU)
+        if !large {
+            _ = LibCoAPPDU.add(response.options, to: pdu, skipping: LibCoAPPDU.isManagedByLibCoAP)
+            if !response.payload.isEmpty {
+                response.payload.withUnsafeBufferPointer { _ = coap_add_data(pdu, $0.count, $0.baseAddress) }
+            }
+            return
+        }
+        // libcoap adds Content-Format, Max-Age, ETag, Block2 and Size2 itself on this path.
+        let handledByLarge: (CoAPOptionNumber) -> Bool = {
+            LibCoAPPDU.isManagedByLibCoAP($0) || $0 == .contentFormat || $0 == .maxAge || $0 == .eTag
+        }
+        _ = LibCoAPPDU.add(response.options, to: pdu, skipping: handledByLarge)
+        let format = response.options.contentFormat?.rawValue ?? ContentFormat.octetStream.rawValue
+        let maxAge = response.options.maxAge.map { Int32(clamping: $0) } ?? -1
+        let etag = response.options.eTags.first.map { $0.prefix(8).reduce(UInt64(0)) { ($0 << 8) | UInt64($1) } } ?? 0
+        let body = LargeBody.copy(response.payload)
+        let ok = coap_add_data_large_response(
+            resource, session, request, pdu, query, format, maxAge, etag,
+            response.payload.count, body, LargeBody.release, body)
+        if ok == 0 {
+            coap_pdu_set_code(pdu, LibCoAPPDU.pduCode(CoAPResponseCode.internalServerError.rawValue))
+        }
+    }
+}
+
+/// Matches `coap_method_handler_t`: the Swift server comes back from the context's app data.
+let libcoapResourceHandler: coap_method_handler_t = { resource, session, request, _, response in
+    guard let session, let request, let response,
+        let endpoint = LibCoAPEndpoint.from(session: session), let server = endpoint.server
+    else { return }
+    server.dispatch(resource: resource, session: session, requestPDU: request, responsePDU: response)
+}

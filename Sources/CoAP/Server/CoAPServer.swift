@@ -1,0 +1,106 @@
+public import Logging
+public import ServiceLifecycle
+
+/// A CoAP server: a router's handlers served over UDP by libcoap.
+///
+/// ```swift
+/// var router = CoAPRouter()
+/// router.get("/hello") { _ in CoAPResponse(text: "hello") }
+/// let server = try CoAPServer(configuration: .init(port: 5683), router: router)
+/// try await server.run()   // until graceful shutdown (ServiceLifecycle) or cancellation
+/// ```
+///
+/// The server is a swift-service-lifecycle `Service`. `start()` binds and starts the loop thread
+/// without blocking, for callers that manage the lifetime themselves (`shutdown()`).
+public final class CoAPServer: Service, Sendable {
+    public let configuration: Configuration
+    let endpoint: LibCoAPEndpoint
+    private let router: CoAPRouter
+    private let logger: Logger
+    private let state = Locked(State())
+
+    private struct State {
+        var started = false
+        var stopped = false
+        var addresses: [CoAPPeerAddress] = []
+        var waiters: [CheckedContinuation<Void, Never>] = []
+    }
+
+    public init(configuration: Configuration = Configuration(), router: CoAPRouter, logger: Logger = Logger(label: "coap.server")) throws {
+        self.configuration = configuration
+        self.router = router
+        self.logger = logger
+        self.endpoint = try LibCoAPEndpoint(logger: logger)
+    }
+
+    deinit { endpoint.shutdown() }
+
+    /// Binds the socket, installs the routes and starts serving. Idempotent.
+    public func start() throws {
+        try state.withLock { state in
+            guard !state.started else { return }
+            state.addresses = try bindAndStart()
+            state.started = true
+        }
+    }
+
+    private func bindAndStart() throws -> [CoAPPeerAddress] {
+        let binding = ServerBinding(endpoint: endpoint, router: router, logger: logger, identityOf: { _ in nil })
+        endpoint.server = binding
+        binding.installResources()
+        let address = try SocketAddress.resolve(host: configuration.host, port: configuration.port)
+        let bound = try binding.listen(on: address, proto: COAPProto.udp)
+        try endpoint.start(name: "coap-server")
+        logger.info("CoAP server listening", metadata: ["coap.address": "\(bound)"])
+        return [bound.peer]
+    }
+
+    /// The addresses the server listens on (known after `start()`), with the actual ports.
+    public var localAddresses: [CoAPPeerAddress] { state.withLock { $0.addresses } }
+
+    /// The UDP port of the first listening address (after `start()`).
+    public var port: UInt16? { localAddresses.first?.port }
+
+    /// Serves until graceful shutdown is triggered or the task is cancelled, then stops.
+    public func run() async throws {
+        try start()
+        await withTaskCancellationHandler {
+            await withGracefulShutdownHandler {
+                await waitUntilStopped()
+            } onGracefulShutdown: {
+                self.shutdown()
+            }
+        } onCancel: {
+            self.shutdown()
+        }
+    }
+
+    /// Stops serving and releases the socket, sessions and thread. Idempotent.
+    public func shutdown() {
+        endpoint.shutdown()
+        let waiters = state.withLock { (s: inout State) -> [CheckedContinuation<Void, Never>] in
+            s.stopped = true
+            defer { s.waiters.removeAll() }
+            return s.waiters
+        }
+        for w in waiters { w.resume() }
+    }
+
+    private func waitUntilStopped() async {
+        await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
+            let resumeNow = state.withLock { (s: inout State) -> Bool in
+                if s.stopped { return true }
+                s.waiters.append(c)
+                return false
+            }
+            if resumeNow { c.resume() }
+        }
+    }
+
+    /// Tells the observers of `path` that it changed: each gets a notification built by the
+    /// route's GET handler. For a templated route (`/readings/{device}`), `path` is concrete.
+    public func notifyObservers(of path: String) {
+        let endpoint = self.endpoint
+        _ = endpoint.executeIfRunning { endpoint.server?.notifyObservers(of: path) }
+    }
+}

@@ -1,0 +1,16 @@
+extension CoAPServer {
+    /// Where and how a server listens.
+    public struct Configuration: Sendable {
+        /// Address to bind, an IP literal or a name. Default `127.0.0.1` (loopback only); give
+        /// `0.0.0.0` or `::` to serve the network.
+        public var host: String
+        /// UDP port for plain CoAP. Default 5683; 0 lets the system pick (see
+        /// `CoAPServer.localAddresses`).
+        public var port: UInt16
+
+        public init(host: String = "127.0.0.1", port: UInt16 = 5683) {
+            self.host = host
+            self.port = port
+        }
+    }
+}

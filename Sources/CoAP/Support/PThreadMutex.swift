@@ -1,0 +1,50 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// A small pthread mutex. `Synchronization.Mutex` gave ThreadSanitizer false positives here
+/// (DESIGN.md); this wrapper runs clean.
+///
+/// `@unchecked Sendable`: the mutex itself is the synchronisation; its storage is heap-allocated
+/// once and never moved.
+package final class PThreadMutex: @unchecked Sendable {
+    private let mutex: UnsafeMutablePointer<pthread_mutex_t>
+
+    package init() {
+        mutex = .allocate(capacity: 1)
+        mutex.initialize(to: pthread_mutex_t())
+        pthread_mutex_init(mutex, nil)
+    }
+
+    deinit {
+        pthread_mutex_destroy(mutex)
+        mutex.deallocate()
+    }
+
+    package func lock() { pthread_mutex_lock(mutex) }
+    package func unlock() { pthread_mutex_unlock(mutex) }
+
+    @inline(__always)
+    package func withLock<T>(_ body: () throws -> T) rethrows -> T {
+        pthread_mutex_lock(mutex)
+        defer { pthread_mutex_unlock(mutex) }
+        return try body()
+    }
+}
+
+/// A value guarded by a `PThreadMutex`.
+///
+/// `@unchecked Sendable`: every access to `value` goes through the lock.
+package final class Locked<Value>: @unchecked Sendable {
+    private let mutex = PThreadMutex()
+    private var value: Value
+
+    package init(_ value: Value) { self.value = value }
+
+    @inline(__always)
+    package func withLock<T>(_ body: (inout Value) throws -> T) rethrows -> T {
+        try mutex.withLock { try body(&value) }
+    }
+}
