@@ -49,7 +49,7 @@ public final class CoAPClient: Sendable {
                     do throws(CoAPError) {
                         guard !handle.isCancelled else { throw CoAPError(.shutdown, "the request was cancelled") }
                         let session = try endpoint.clientSession(for: address, parameters: parameters)
-                        let key = try endpoint.send(request, on: session, timeout: seconds, observe: false, sink: .single { result in
+                        let key = try endpoint.send(request, on: session, parameters: parameters, timeout: seconds, observe: false, sink: .single { result in
                             once.resume(with: result.mapError { $0 as any Error })
                         })
                         handle.key = key
@@ -119,13 +119,13 @@ public final class CoAPClient: Sendable {
             do throws(CoAPError) {
                 guard !handle.isCancelled else { return }
                 let session = try endpoint.clientSession(for: address, parameters: parameters)
-                handle.key = try endpoint.send(request, on: session, timeout: seconds, observe: true, sink: .observe(continuation))
+                handle.key = try endpoint.send(request, on: session, parameters: parameters, timeout: seconds, observe: true, sink: .observe(continuation))
             } catch {
                 continuation.finish(throwing: error)
             }
         }
         if !accepted { continuation.finish(throwing: CoAPError(.shutdown, "the CoAP client is shut down")) }
-        return CoAPObservation(stream: stream)
+        return CoAPObservation(stream: stream, cancel: { handle.cancel(on: endpoint) })
     }
 
     private func peerAddress(_ uri: CoAPURI) throws(CoAPError) -> SocketAddress {

@@ -11,13 +11,18 @@ extension CoAPClient {
         public var ackTimeout: Duration
         /// RFC 7252 MAX_RETRANSMIT. Default 4.
         public var maxRetransmit: UInt16
+        /// Block size for block-wise transfers (RFC 7959), 16 to 1024 bytes. `nil` (default)
+        /// lets libcoap use the largest block that fits the path MTU (1024 bytes on UDP).
+        public var blockSize: Int?
 
         public init(
             requestTimeout: Duration = .seconds(10),
             maxInFlightPerPeer: UInt16 = 32,
             ackTimeout: Duration = .seconds(2),
-            maxRetransmit: UInt16 = 4
+            maxRetransmit: UInt16 = 4,
+            blockSize: Int? = nil
         ) {
+            self.blockSize = blockSize
             self.requestTimeout = requestTimeout
             self.maxInFlightPerPeer = maxInFlightPerPeer
             self.ackTimeout = ackTimeout
@@ -28,7 +33,8 @@ extension CoAPClient {
             ClientSessionParameters(
                 nstart: max(1, maxInFlightPerPeer),
                 ackTimeoutSeconds: ackTimeout.seconds,
-                maxRetransmit: maxRetransmit)
+                maxRetransmit: maxRetransmit,
+                blockSZX: blockSize.map(CoAPBlockOption.szx(forSize:)))
         }
     }
 }

@@ -9,11 +9,23 @@ public struct CoAPObservation: AsyncSequence, Sendable {
     public typealias Failure = any Error
 
     let stream: AsyncThrowingStream<CoAPResponse, any Error>
+    let cancel: @Sendable () -> Void
 
     public struct AsyncIterator: AsyncIteratorProtocol {
         var base: AsyncThrowingStream<CoAPResponse, any Error>.AsyncIterator
+        let consumer: Consumer
         public mutating func next() async throws -> CoAPResponse? { try await base.next() }
     }
 
-    public func makeAsyncIterator() -> AsyncIterator { AsyncIterator(base: stream.makeAsyncIterator()) }
+    /// Deregisters when the last copy of the iterator goes away (the consumer broke out of its
+    /// loop), even while the observation value itself is still in scope.
+    final class Consumer: Sendable {
+        let cancel: @Sendable () -> Void
+        init(cancel: @escaping @Sendable () -> Void) { self.cancel = cancel }
+        deinit { cancel() }
+    }
+
+    public func makeAsyncIterator() -> AsyncIterator {
+        AsyncIterator(base: stream.makeAsyncIterator(), consumer: Consumer(cancel: cancel))
+    }
 }

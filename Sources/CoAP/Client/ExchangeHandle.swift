@@ -23,6 +23,7 @@ final class ExchangeHandle: @unchecked Sendable {
     /// Marks the handle cancelled and, once the exchange exists, abandons it on the loop.
     func cancel(on endpoint: LibCoAPEndpoint) {
         let (key, onCancel) = lock.withLock { () -> (UInt64?, (@Sendable () -> Void)?) in
+            if _cancelled { return (nil, nil) }
             _cancelled = true
             return (_key, _onCancel)
         }

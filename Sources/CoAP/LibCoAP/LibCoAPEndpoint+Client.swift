@@ -9,6 +9,8 @@ struct ClientSessionParameters: Sendable {
     var nstart: UInt16
     var ackTimeoutSeconds: Double
     var maxRetransmit: UInt16
+    /// Block size exponent for block-wise transfers, when the caller chose one.
+    var blockSZX: UInt8?
 }
 
 extension LibCoAPEndpoint {
@@ -31,12 +33,17 @@ extension LibCoAPEndpoint {
         let whole = UInt16(parameters.ackTimeoutSeconds)
         let fraction = UInt16((parameters.ackTimeoutSeconds - Double(whole)) * 1000)
         coap_session_set_ack_timeout(session, coap_fixed_point_t(integer_part: whole, fractional_part: fraction))
+        if let szx = parameters.blockSZX {
+            // libcoap sizes Block1 from the session MTU: leave room for the header and options.
+            coap_session_set_mtu(session, UInt32((16 << Int(szx)) + 96))
+        }
     }
 
     /// Builds and sends a request; the exchange completes through `sink`. Loop thread.
     func send(
         _ request: CoAPRequest,
         on session: OpaquePointer,
+        parameters: ClientSessionParameters,
         timeout: Double,
         observe: Bool,
         sink: ClientExchange.Sink
@@ -57,7 +64,12 @@ extension LibCoAPEndpoint {
 
         var options = request.options
         if observe { options.observe = 0 }
-        guard LibCoAPPDU.add(options, to: pdu, skipping: LibCoAPPDU.isManagedByLibCoAP) else {
+        if let szx = parameters.blockSZX, options.block2 == nil, request.method == .get || request.method == .fetch {
+            // Ask for responses in blocks of this size (RFC 7959 §2.4 early negotiation).
+            options.block2 = CoAPBlockOption(number: 0, more: false, szx: szx)
+        }
+        // Block1/Size1 belong to libcoap; an explicit Block2 in a request asks for a block size.
+        guard LibCoAPPDU.add(options, to: pdu, skipping: { $0 == .block1 || $0 == .size1 }) else {
             coap_delete_pdu(pdu)
             throw CoAPError(.sendFailed, "the request's options do not fit in one message")
         }
@@ -104,7 +116,8 @@ extension LibCoAPEndpoint {
         exchange.token.withUnsafeBufferPointer { buffer in
             token.length = buffer.count
             token.s = UnsafeMutablePointer(mutating: buffer.baseAddress)
-            _ = coap_cancel_observe(exchange.session, &token, COAP_MESSAGE_CON)
+            let rc = coap_cancel_observe(exchange.session, &token, COAP_MESSAGE_CON)
+            logger.debug("observation cancelled", metadata: ["coap.deregistered": "\(rc == 1)"])
         }
     }
 

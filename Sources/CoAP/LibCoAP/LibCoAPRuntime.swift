@@ -7,6 +7,7 @@ import Logging
 /// recently created endpoint, under the `coap.libcoap` label's metadata.
 enum LibCoAPRuntime {
     private static let state = Locked<Logger?>(nil)
+    private static let verbosity = Locked<Int32>(0)
     private static let started: Bool = {
         coap_startup()
         coap_set_log_handler { level, message in
@@ -19,8 +20,13 @@ enum LibCoAPRuntime {
     static func ensureStarted(logger: Logger) {
         _ = started
         state.withLock { $0 = logger }
-        coap_set_log_level(coapLevel(for: logger.logLevel))
-        coap_dtls_set_log_level(coapLevel(for: logger.logLevel))
+        // One level for the whole process: the most verbose any endpoint asked for.
+        let level = verbosity.withLock { v in
+            v = max(v, coapLevel(for: logger.logLevel))
+            return v
+        }
+        coap_set_log_level(level)
+        coap_dtls_set_log_level(level)
     }
 
     /// libcoap's levels are syslog's: 0 emergency ... 7 debug.
@@ -38,6 +44,9 @@ enum LibCoAPRuntime {
 
     private static func log(level: Int32, message: String) {
         guard let logger = state.withLock({ $0 }) else { return }
+        // libcoap 4.3.1 reports every received RST at LOG_ALERT; it is routine (a peer ending an
+        // observation, a late response) and belongs at debug.
+        let level = message.hasPrefix("got RST") ? 7 : level
         let swiftLevel: Logger.Level = switch level {
         case ...2: .critical
         case 3: .error

@@ -24,15 +24,19 @@ final class BoundResource {
 ///
 /// Literal routes become libcoap resources at start (so libcoap lists them in
 /// `/.well-known/core` and answers 4.05 for other methods). Templated routes are served by
-/// libcoap's unknown-resource handler; a concrete path of an observable templated route becomes a
-/// resource of its own the first time it is requested or notified (`materialize`), because libcoap
-/// cannot observe the unknown resource.
+/// libcoap's unknown-resource handler. libcoap cannot observe the unknown resource (it never
+/// checks it for notifications), so a concrete path of an observable templated route becomes a
+/// resource of its own when the owner declares it (`CoAPServer.materialize(path:)`), when it is
+/// notified, or on its first request. A registration that arrives before any of these is
+/// answered without an Observe option (RFC 7641 §4.1 lets a server decline), and the next one
+/// registers.
 final class ServerBinding {
     unowned let endpoint: LibCoAPEndpoint
     let router: CoAPRouter
     let logger: Logger
     let identityOf: (OpaquePointer) -> String?
     private(set) var resources: [String: BoundResource] = [:]
+
     private var listeners: [OpaquePointer] = []
     private(set) var boundAddresses: [SocketAddress] = []
 
@@ -101,8 +105,9 @@ final class ServerBinding {
     /// Asks libcoap to notify the observers of a path (sent on the next loop turn).
     func notifyObservers(of path: String) {
         let normalized = "/" + CoAPRequest.segments(of: path).joined(separator: "/")
-        guard let bound = resources[normalized] ?? materialize(path: normalized) else { return }
-        coap_resource_notify_observers(bound.resource, nil)
+        if let bound = resources[normalized] ?? materialize(path: normalized) {
+            coap_resource_notify_observers(bound.resource, nil)
+        }
     }
 
     /// Opens a listening endpoint; returns the address actually bound (port 0 picks one).
@@ -141,7 +146,7 @@ final class ServerBinding {
         let segments = options.uriPath
         let handler: CoAPRouter.Handler
         var parameters: [String: String] = [:]
-        var servingResource = resource
+        let servingResource = resource
         let method = CoAPMethod(rawValue: LibCoAPPDU.code(of: requestPDU))
 
         if let resource, let raw = coap_resource_get_userdata(resource) {
@@ -164,7 +169,7 @@ final class ServerBinding {
             }
             if router.routes[index].attributes.observable {
                 // Later requests (and observations) reach a resource of its own.
-                servingResource = materialize(path: "/" + segments.joined(separator: "/"))?.resource ?? resource
+                materialize(path: "/" + segments.joined(separator: "/"))
             }
             handler = h
             parameters = params

@@ -97,6 +97,16 @@ public final class CoAPServer: Service, Sendable {
         }
     }
 
+    /// Gives a concrete path of an observable templated route (`/readings/dev-1` for
+    /// `/readings/{device}`) a resource of its own, so that it is listed in `/.well-known/core`
+    /// and can be observed from its first request. Paths that are not declared become resources
+    /// on their first request; a registration that arrives before that is answered without
+    /// Observe (RFC 7641 lets a server decline) and the next one registers.
+    public func materialize(path: String) {
+        let endpoint = self.endpoint
+        _ = endpoint.executeIfRunning { endpoint.server?.materialize(path: path) }
+    }
+
     /// Tells the observers of `path` that it changed: each gets a notification built by the
     /// route's GET handler. For a templated route (`/readings/{device}`), `path` is concrete.
     public func notifyObservers(of path: String) {

@@ -1,0 +1,242 @@
+import CoAP
+import Foundation
+import Logging
+import Testing
+
+/// Our client against our server on loopback.
+@Suite(.timeLimit(.minutes(1))) struct ClientServerLoopbackTests {
+    static func client(_ configuration: CoAPClient.Configuration = .init()) throws -> CoAPClient {
+        var logger = Logger(label: "test.client")
+        logger.logLevel = ProcessInfo.processInfo.environment["FIXTURE_DEBUG"] != nil ? .debug : .error
+        return try CoAPClient(configuration: configuration, logger: logger)
+    }
+
+    @Test func nonSuspendingHandlerIsPiggybackedOnTheACK() async throws {
+        let fixture = try FixtureServer()
+        defer { fixture.stop() }
+        let client = try Self.client()
+        defer { client.shutdown() }
+        let response = try await client.get("\(fixture.base)/hello")
+        #expect(response.code == .content)
+        #expect(response.text == "hello")
+        #expect(response.type == .acknowledgement, "piggybacked responses arrive in the ACK")
+        #expect(response.contentFormat == .textPlain)
+    }
+
+    @Test func suspendingHandlerGetsASeparateResponse() async throws {
+        let fixture = try FixtureServer()
+        defer { fixture.stop() }
+        let client = try Self.client()
+        defer { client.shutdown() }
+        let response = try await client.get("\(fixture.base)/slow")
+        #expect(response.code == .content)
+        #expect(response.text == "slow")
+        #expect(response.type == .confirmable, "a separate response is its own CON message")
+        let non = try await client.get("\(fixture.base)/slow", type: .nonConfirmable)
+        #expect(non.text == "slow")
+        #expect(non.type == .nonConfirmable)
+    }
+
+    @Test func methodsStatusCodesAndErrors() async throws {
+        let fixture = try FixtureServer()
+        defer { fixture.stop() }
+        let client = try Self.client()
+        defer { client.shutdown() }
+        let base = fixture.base
+        #expect(try await client.put("\(base)/store/a", payload: Array("one".utf8)).code == .created)
+        #expect(try await client.put("\(base)/store/a", payload: Array("two".utf8)).code == .changed)
+        #expect(try await client.get("\(base)/store/a").text == "two")
+        #expect(try await client.delete("\(base)/store/a").code == .deleted)
+        #expect(try await client.get("\(base)/store/a").code == .notFound)
+        let echo = try await client.post("\(base)/echo", payload: Array("ping".utf8), contentFormat: .json)
+        #expect(echo.code == .changed && echo.text == "ping" && echo.contentFormat == .json)
+        #expect(try await client.get("\(base)/no/such/path").code == .notFound)
+        #expect(try await client.delete("\(base)/hello").code == .methodNotAllowed)
+        #expect(try await client.post("\(base)/store/x", payload: [1]).code == .methodNotAllowed)
+        let boom = try await client.get("\(base)/boom")
+        #expect(boom.code == .internalServerError)
+        #expect(!boom.text.contains("secret"), "a handler's error never reaches the wire")
+        #expect(try await client.request(.fetch, "\(base)/hello").code == .methodNotAllowed)
+    }
+
+    @Test func manyConcurrentRequestsAreInFlightTogether() async throws {
+        let fixture = try FixtureServer()
+        defer { fixture.stop() }
+        let client = try Self.client()
+        defer { client.shutdown() }
+        let n = 16
+        let codes = try await withThrowingTaskGroup(of: CoAPResponseCode.self) { group in
+            for _ in 0..<n { group.addTask { try await client.get("\(fixture.base)/concurrent").code } }
+            return try await group.reduce(into: [CoAPResponseCode]()) { $0.append($1) }
+        }
+        #expect(codes.count == n && codes.allSatisfy { $0 == .content })
+        #expect(fixture.concurrency.get().peak == n, "all \(n) requests were in the handler at once")
+    }
+
+    @Test func oneMegabyteGoesOutAndComesBackWhole() async throws {
+        let fixture = try FixtureServer()
+        defer { fixture.stop() }
+        let client = try Self.client()
+        defer { client.shutdown() }
+        var big = [UInt8](repeating: 0, count: 1 << 20)
+        for i in big.indices { big[i] = UInt8(truncatingIfNeeded: i &* 2654435761 >> 13) }
+        let put = try await client.put("\(fixture.base)/store/big", payload: big, timeout: .seconds(30))
+        #expect(put.code == .created)
+        #expect(fixture.store.get()["big"] == big, "the server got the whole body (Block1)")
+        let got = try await client.get("\(fixture.base)/store/big", timeout: .seconds(30))
+        #expect(got.code == .content)
+        #expect(got.payload.count == big.count)
+        #expect(got.payload == big, "the client got the whole body back (Block2)")
+    }
+
+    @Test func smallBlocksAreUsedWhenAsked() async throws {
+        let fixture = try FixtureServer()
+        defer { fixture.stop() }
+        let client = try Self.client(.init(blockSize: 64))
+        defer { client.shutdown() }
+        let body = (0..<4096).map { UInt8($0 % 251) }
+        #expect(try await client.put("\(fixture.base)/store/k", payload: body).code == .created)
+        #expect(fixture.store.get()["k"] == body)
+        let got = try await client.get("\(fixture.base)/store/k")
+        #expect(got.payload == body)
+    }
+
+    @Test func observeDeliversNotificationsAndDeregistersWhenTheConsumerStops() async throws {
+        let fixture = try FixtureServer()
+        defer { fixture.stop() }
+        let client = try Self.client()
+        defer { client.shutdown() }
+        let observation = try client.observe("\(fixture.base)/counter")
+        var seen: [String] = []
+        for try await notification in observation {
+            #expect(notification.options.observe != nil)
+            seen.append(notification.text)
+            if seen.count == 3 { break }
+            fixture.counter.update { $0 += 1 }
+            fixture.server.notifyObservers(of: "/counter")
+        }
+        #expect(seen == ["0", "1", "2"])
+        // After the consumer stopped, the client deregistered: notifying reaches no one.
+        try await Task.sleep(for: .milliseconds(300))
+        let before = fixture.counterGets.get()
+        fixture.counter.update { $0 += 1 }
+        fixture.server.notifyObservers(of: "/counter")
+        try await Task.sleep(for: .milliseconds(300))
+        #expect(fixture.counterGets.get() == before, "no observer is left after deregistration")
+    }
+
+    @Test func templatedObservableRoutesNotifyPerPath() async throws {
+        let fixture = try FixtureServer()
+        defer { fixture.stop() }
+        let client = try Self.client()
+        defer { client.shutdown() }
+        fixture.store.update { $0["dev1"] = Array("v0".utf8); $0["dev2"] = Array("w0".utf8) }
+        fixture.server.materialize(path: "/store/dev1")
+        let observation = try client.observe("\(fixture.base)/store/dev1")
+        var seen: [String] = []
+        for try await n in observation {
+            seen.append(n.text)
+            if seen.count == 2 { break }
+            fixture.store.update { $0["dev1"] = Array("v1".utf8) }
+            fixture.server.notifyObservers(of: "/store/dev1")
+        }
+        #expect(seen == ["v0", "v1"])
+
+        // A path nobody declared: the first registration is declined (no Observe), the next
+        // one registers, because the first request gave the path a resource of its own.
+        var first: [CoAPResponse] = []
+        for try await n in try client.observe("\(fixture.base)/store/dev2") { first.append(n) }
+        #expect(first.count == 1 && first[0].options.observe == nil && first[0].text == "w0")
+        var second: [String] = []
+        for try await n in try client.observe("\(fixture.base)/store/dev2") {
+            #expect(n.options.observe != nil)
+            second.append(n.text)
+            if second.count == 2 { break }
+            fixture.store.update { $0["dev2"] = Array("w1".utf8) }
+            fixture.server.notifyObservers(of: "/store/dev2")
+        }
+        #expect(second == ["w0", "w1"])
+    }
+
+    @Test func wellKnownCoreListsResourcesWithAttributesAndFiltersByRT() async throws {
+        let fixture = try FixtureServer()
+        defer { fixture.stop() }
+        let client = try Self.client()
+        defer { client.shutdown() }
+        let all = try await client.get("\(fixture.base)/.well-known/core")
+        #expect(all.code == .content)
+        #expect(all.contentFormat == .linkFormat)
+        let links = LinkFormat.split(all.text)
+        let temp = try #require(links.first { $0.hasPrefix("</sensors/temp>") })
+        for attribute in ["rt=\"temperature-c\"", "if=\"sensor\"", "ct=0"] { #expect(temp.contains(attribute)) }
+        #expect(links.contains { $0.hasPrefix("</counter>") && $0.contains("obs") })
+        let filtered = try await client.get("\(fixture.base)/.well-known/core?rt=temperature-c")
+        #expect(LinkFormat.split(filtered.text).compactMap(LinkFormat.target(of:)) == ["/sensors/temp"])
+    }
+
+    @Test func timeoutAndUnreachablePeerFailWithClearCodes() async throws {
+        let client = try Self.client(.init(requestTimeout: .milliseconds(500)))
+        defer { client.shutdown() }
+        // A UDP port with nobody listening: ICMP port unreachable.
+        let port = TestSupport.freeUDPPort()
+        await #expect(throws: CoAPError.self) { try await client.get("coap://127.0.0.1:\(port)/x") }
+        do { _ = try await client.get("coap://127.0.0.1:\(port)/x") } catch let e as CoAPError {
+            #expect(e.code == .unreachable || e.code == .timeout)
+        }
+        // A NON request to a silent peer: only the timeout ends it.
+        let silent = try SilentUDPPeer()
+        defer { silent.close() }
+        let start = ContinuousClock.now
+        do {
+            _ = try await client.get("coap://127.0.0.1:\(silent.port)/x", type: .nonConfirmable)
+            Issue.record("a silent peer cannot answer")
+        } catch let e as CoAPError {
+            #expect(e.code == .timeout)
+            #expect(e.message.contains("no response"))
+        }
+        #expect(ContinuousClock.now - start < .seconds(5))
+    }
+
+    @Test func shutdownFailsRequestsInFlightWithAClearError() async throws {
+        let silent = try SilentUDPPeer()
+        defer { silent.close() }
+        let client = try Self.client(.init(requestTimeout: .seconds(30)))
+        let pending = Task { try await client.get("coap://127.0.0.1:\(silent.port)/x") }
+        try await Task.sleep(for: .milliseconds(200))
+        client.shutdown()
+        do {
+            _ = try await pending.value
+            Issue.record("expected the request to fail")
+        } catch let e as CoAPError {
+            #expect(e.code == .shutdown)
+        }
+        await #expect(throws: CoAPError.self) { try await client.get("coap://127.0.0.1:\(silent.port)/y") }
+    }
+
+    @Test func cancellingTheCallerCancelsTheRequest() async throws {
+        let silent = try SilentUDPPeer()
+        defer { silent.close() }
+        let client = try Self.client(.init(requestTimeout: .seconds(30)))
+        defer { client.shutdown() }
+        let pending = Task { try await client.get("coap://127.0.0.1:\(silent.port)/x") }
+        try await Task.sleep(for: .milliseconds(100))
+        pending.cancel()
+        await #expect(throws: CancellationError.self) { try await pending.value }
+    }
+
+    @Test func serverShutdownReleasesThreadsAndDescriptors() async throws {
+        let before = openDescriptorCount()
+        for _ in 0..<20 {
+            let fixture = try FixtureServer()
+            let client = try Self.client()
+            _ = try await client.get("\(fixture.base)/hello")
+            client.shutdown()
+            fixture.stop()
+        }
+        #expect(openDescriptorCount() <= before + 2, "no file descriptors leak across start/stop")
+    }
+
+    private func openDescriptorCount() -> Int {
+        (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd").count) ?? 0
+    }
+}
