@@ -15,8 +15,7 @@ export SECURECOAP_VENV := $(VENV)
 all: build
 
 ## Install missing Debian packages (apt-get update runs only when something is missing).
-deps: .deps-stamp
-.deps-stamp:
+deps:
 	@missing=""; for p in $(APT_PACKAGES); do \
 	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \
 	done; \
@@ -25,11 +24,10 @@ deps: .deps-stamp
 	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
 	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
 	fi
-	@touch $@
 
 ## Python venv with the interop peers (pycose, cbor2<6, aiocoap ...).
 venv: $(VENV)/.stamp
-$(VENV)/.stamp: interop/requirements.txt | .deps-stamp
+$(VENV)/.stamp: interop/requirements.txt | deps
 	@test -x $(PYTHON) || python3 -m venv $(VENV)
 	$(PYTHON) -m pip install -q --disable-pip-version-check -r interop/requirements.txt
 	@touch $@
@@ -50,4 +48,4 @@ demo: deps
 	bash Examples/demo.sh
 
 clean:
-	rm -rf .build .deps-stamp
+	rm -rf .build

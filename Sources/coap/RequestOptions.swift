@@ -31,6 +31,9 @@ struct RequestOptions: ParsableArguments {
     @Flag(name: .shortAndLong, help: "Print the response code and options to stderr.")
     var verbose = false
 
+    @Option(name: .customLong("block-size"), help: "Block size for block-wise transfers: 16, 32, ..., 1024 bytes.")
+    var blockSize: Int?
+
     func validate() throws {
         if payload != nil && payloadFile != nil {
             throw ValidationError("give --payload or --payload-file, not both")
@@ -42,6 +45,9 @@ struct RequestOptions: ParsableArguments {
             throw ValidationError("unknown content format '\(accept)'")
         }
         guard timeout > 0 else { throw ValidationError("--timeout must be positive") }
+        if let blockSize, ![16, 32, 64, 128, 256, 512, 1024].contains(blockSize) {
+            throw ValidationError("--block-size must be a power of two from 16 to 1024")
+        }
     }
 
     func body() throws -> [UInt8] {
@@ -55,4 +61,8 @@ struct RequestOptions: ParsableArguments {
     }
 
     var timeoutDuration: Duration { .milliseconds(Int64(timeout * 1000)) }
+
+    var clientConfiguration: CoAPClient.Configuration {
+        CoAPClient.Configuration(requestTimeout: timeoutDuration, blockSize: blockSize)
+    }
 }

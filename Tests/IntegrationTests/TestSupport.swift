@@ -57,73 +57,82 @@ enum TestSupport {
         var stderr: String
         var stdoutBytes: Data
         var timedOut: Bool
-        var description: String { "exit \(status)\(timedOut ? " (timed out)" : "")\nstdout: \(stdout)\nstderr: \(stderr)" }
+        /// stdout without the newline libcoap's client appends to a body.
+        var trimmedStdout: String { stdout.hasSuffix("\n") ? String(stdout.dropLast()) : stdout }
+        var description: String { "exit \(status)\(timedOut ? " (timed out)" : "")\nstdout: \(stdout.prefix(500))\nstderr: \(stderr.prefix(1000))" }
     }
 
-    /// Runs a process to completion, killing it after `timeout` seconds.
+    /// Runs a process to completion, killing it (and its process group) after `timeout` seconds.
     static func run(_ path: String, _ arguments: [String], stdin: Data? = nil, timeout: Double = 30, environment: [String: String]? = nil) async throws -> ProcessResult {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: path)
-        process.arguments = arguments
-        if let environment { process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 } }
         let out = Pipe(), err = Pipe(), input = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        process.standardInput = input
-        try process.run()
-        if let stdin { input.fileHandleForWriting.write(stdin) }
-        try? input.fileHandleForWriting.close()
+        let child = try ChildProcess(
+            path, arguments, stdin: input.fileHandleForReading.fileDescriptor,
+            stdout: out.fileHandleForWriting.fileDescriptor, stderr: err.fileHandleForWriting.fileDescriptor,
+            environment: environment)
+        // Close the parent's copies so EOF arrives when the child exits.
+        try? out.fileHandleForWriting.close()
+        try? err.fileHandleForWriting.close()
+        try? input.fileHandleForReading.close()
         let timedOut = Locked(false)
-        let pid = process.processIdentifier
         let watchdog = Task.detached {
             try await Task.sleep(for: .milliseconds(Int64(timeout * 1000)))
             timedOut.set(true)
-            kill(pid, SIGKILL)
+            child.signal(SIGKILL)
         }
-        // Read both pipes off the cooperative pool.
-        let (stdoutData, stderrData) = await withCheckedContinuation { (c: CheckedContinuation<(Data, Data), Never>) in
+        // Feed stdin, read both pipes and reap the child off the cooperative pool.
+        let (status, stdoutData, stderrData) = await withCheckedContinuation { (c: CheckedContinuation<(Int32, Data, Data), Never>) in
             DispatchQueue.global().async {
                 let group = DispatchGroup()
                 let e = Locked(Data())
                 group.enter()
                 DispatchQueue.global().async { e.set(err.fileHandleForReading.readDataToEndOfFile()); group.leave() }
+                group.enter()
+                DispatchQueue.global().async {
+                    if let stdin { try? input.fileHandleForWriting.write(contentsOf: stdin) }
+                    try? input.fileHandleForWriting.close()
+                    group.leave()
+                }
                 let o = out.fileHandleForReading.readDataToEndOfFile()
                 group.wait()
-                process.waitUntilExit()
-                c.resume(returning: (o, e.get()))
+                c.resume(returning: (child.waitBlocking(), o, e.get()))
             }
         }
         watchdog.cancel()
         return ProcessResult(
-            status: process.terminationStatus,
+            status: status,
             stdout: String(decoding: stdoutData, as: UTF8.self),
             stderr: String(decoding: stderrData, as: UTF8.self),
             stdoutBytes: stdoutData,
             timedOut: timedOut.get())
     }
 
-    /// Starts a background process (a peer server) that the test must stop with `stop()`.
-    final class Background: @unchecked Sendable {
-        // @unchecked: Process is used from the test's task only; stop() is idempotent.
-        let process = Process()
-        let output = Pipe()
+    /// A background process (a peer server) that the test stops with `stop()`; its output goes to
+    /// a log file that failures can quote.
+    final class Background: Sendable {
+        let child: ChildProcess
+        let logPath: String
 
-        init(_ path: String, _ arguments: [String]) throws {
-            process.executableURL = URL(fileURLWithPath: path)
-            process.arguments = arguments
-            process.standardOutput = output
-            process.standardError = output
-            try process.run()
+        init(_ path: String, _ arguments: [String], environment: [String: String]? = nil) throws {
+            logPath = FileManager.default.temporaryDirectory
+                .appendingPathComponent("securecoap-\(UUID().uuidString).log").path
+            let fd = open(logPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+            guard fd >= 0 else { throw TestFailure("cannot create \(logPath)") }
+            defer { close(fd) }
+            child = try ChildProcess(path, arguments, stdout: fd, stderr: fd, environment: environment)
         }
 
-        func stop() {
-            if process.isRunning {
-                kill(process.processIdentifier, SIGTERM)
-                process.waitUntilExit()
-            }
-        }
+        var isRunning: Bool { !child.poll() }
 
-        deinit { stop() }
+        /// What the process has written so far.
+        var log: String { (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "" }
+
+        /// SIGTERM, then SIGKILL after a grace period; idempotent.
+        func stop() { child.stop() }
+
+        deinit {
+            child.stop()
+            unlink(logPath)
+        }
     }
 
     /// Waits until a UDP port on 127.0.0.1 answers a CoAP ping (an empty CON gets an RST).

@@ -39,8 +39,21 @@ public final class CoAPClient: Sendable {
         let address = try peerAddress(uri)
         let seconds = (timeout ?? configuration.requestTimeout).seconds
         let parameters = configuration.sessionParameters
-        let endpoint = self.endpoint
         let handle = ExchangeHandle()
+        do {
+            return try await exchange(request, address: address, parameters: parameters, timeout: seconds, handle: handle)
+        } catch {
+            // Whichever path noticed the cancellation first, the caller sees CancellationError.
+            if handle.isCancelled { throw CancellationError() }
+            throw error
+        }
+    }
+
+    private func exchange(
+        _ request: CoAPRequest, address: SocketAddress, parameters: ClientSessionParameters, timeout seconds: Double,
+        handle: ExchangeHandle
+    ) async throws -> CoAPResponse {
+        let endpoint = self.endpoint
         return try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<CoAPResponse, any Error>) in
                 let once = OnceContinuation(continuation)

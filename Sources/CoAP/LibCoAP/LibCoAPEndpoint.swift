@@ -110,27 +110,26 @@ final class LibCoAPEndpoint: @unchecked Sendable {
 
     /// Queues a job for the loop thread and wakes it.
     func execute(_ job: @escaping @Sendable () -> Void) {
-        let wake: Bool = lock.withLock {
-            if stopped { return false }
+        lock.withLock {
+            if stopped { return }
             jobs.append(job)
-            if wakePending { return false }
+            if wakePending { return }
             wakePending = true
-            return true
+            wakeUp()
         }
-        if wake { wakeUp() }
     }
 
     /// Queues a job unless the endpoint is stopping; `false` means the job will never run.
     func executeIfRunning(_ job: @escaping @Sendable () -> Void) -> Bool {
-        let wake: Bool? = lock.withLock {
-            if stopped || stopRequested { return nil }
+        lock.withLock {
+            if stopped || stopRequested { return false }
             jobs.append(job)
-            if wakePending { return false }
-            wakePending = true
+            if !wakePending {
+                wakePending = true
+                wakeUp()
+            }
             return true
         }
-        if wake == true { wakeUp() }
-        return wake != nil
     }
 
     /// Runs `body` on the loop thread and returns its result.
@@ -156,6 +155,8 @@ final class LibCoAPEndpoint: @unchecked Sendable {
         return try result.get()
     }
 
+    /// Called with `lock` held, so teardown cannot close `wakeFD` in between: a write to a closed
+    /// and reused descriptor would land in someone else's socket.
     private func wakeUp() {
         var one: UInt64 = 1
         _ = write(wakeFD, &one, 8)
@@ -167,10 +168,10 @@ final class LibCoAPEndpoint: @unchecked Sendable {
         let (alreadyRequested, onLoop) = lock.withLock { () -> (Bool, Bool) in
             let was = stopRequested
             stopRequested = true
+            if thread != nil && !stopped { wakeUp() }
             return (was, thread.map { pthread_equal(pthread_self(), $0) != 0 } ?? false)
         }
         guard let thread else { return }
-        wakeUp()
         if onLoop {
             if !alreadyRequested { pthread_detach(thread) }
             return
@@ -247,9 +248,9 @@ final class LibCoAPEndpoint: @unchecked Sendable {
         for s in sessions { coap_session_release(s) }
         coap_set_app_data(context, nil)
         coap_free_context(context)
-        close(wakeFD)
         let leftovers: [@Sendable () -> Void] = lock.withLock {
             stopped = true
+            close(wakeFD)
             defer { jobs.removeAll() }
             return jobs
         }

@@ -29,6 +29,14 @@ enum LibCoAPRuntime {
         coap_dtls_set_log_level(level)
     }
 
+    private static let describeLock = PThreadMutex()
+
+    /// `coap_endpoint_str` formats into one static buffer shared by the whole process, so two
+    /// endpoints starting at once would read each other's text: serialize and copy.
+    static func describe(_ endpoint: OpaquePointer) -> String? {
+        describeLock.withLock { coap_endpoint_str(endpoint).map { String(cString: $0) } }
+    }
+
     /// libcoap's levels are syslog's: 0 emergency ... 7 debug.
     private static func coapLevel(for level: Logger.Level) -> Int32 {
         switch level {

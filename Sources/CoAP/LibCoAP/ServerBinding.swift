@@ -118,9 +118,8 @@ final class ServerBinding {
         }
         listeners.append(ep)
         var bound = address
-        if let s = coap_endpoint_str(ep) {
-            // "127.0.0.1:5683 UDP" / "[::1]:5684 DTLS"
-            let text = String(cString: s)
+        // "127.0.0.1:5683 UDP" / "[::1]:5684 DTLS"
+        if let text = LibCoAPRuntime.describe(ep) {
             if let colon = text.split(separator: " ").first?.lastIndex(of: ":"),
                 let port = UInt16(text[text.index(after: colon)...].prefix { $0.isNumber })
             {
@@ -209,6 +208,7 @@ final class ServerBinding {
             return
         }
         // The handler suspended: libcoap sends an empty ACK now (CON) and we answer separately.
+        logger.debug("handler suspended; answering separately", metadata: ["coap.path": "\(request.path)"])
         guard let detached = DetachedResponse(session: session, request: requestPDU, resource: servingResource) else {
             coap_pdu_set_code(responsePDU, LibCoAPPDU.pduCode(CoAPResponseCode.internalServerError.rawValue))
             return
