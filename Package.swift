@@ -11,6 +11,9 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .library(name: "CoAP", targets: ["CoAP"]),
+        .library(name: "LibCrypto", targets: ["LibCrypto"]),
+        .library(name: "CBOR", targets: ["CBOR"]),
+        .library(name: "Sealing", targets: ["Sealing"]),
         .executable(name: "coap", targets: ["coap"]),
     ],
     dependencies: [
@@ -25,6 +28,11 @@ let package = Package(
             pkgConfig: "libcoap-3-openssl",
             providers: [.apt(["libcoap3-dev", "libssl-dev"])]
         ),
+        .systemLibrary(
+            name: "CLibCrypto",
+            pkgConfig: "libcrypto",
+            providers: [.apt(["libssl-dev"])]
+        ),
 
         // Libraries
         .target(
@@ -36,20 +44,41 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        .target(name: "LibCrypto", dependencies: ["CLibCrypto"], swiftSettings: strict),
+        .target(name: "CBOR", swiftSettings: strict),
+        .target(name: "Sealing", dependencies: ["LibCrypto", "CBOR"], swiftSettings: strict),
 
         // Executables: argument parsing and wiring only
         .executableTarget(
             name: "coap",
             dependencies: [
                 "CoAP",
+                "Sealing",
+                "LibCrypto",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict
         ),
 
+        // Benchmarks (release builds, run by `make bench`)
+        .executableTarget(
+            name: "seal-bench",
+            dependencies: ["Sealing", "LibCrypto", "CLibCrypto"],
+            path: "Benchmarks/SealBench",
+            swiftSettings: strict
+        ),
+
         // Tests
         .testTarget(name: "CoAPTests", dependencies: ["CoAP"], swiftSettings: strict),
+        .testTarget(name: "LibCryptoTests", dependencies: ["LibCrypto"], swiftSettings: strict),
+        .testTarget(name: "CBORTests", dependencies: ["CBOR"], swiftSettings: strict),
+        .testTarget(
+            name: "SealingTests",
+            dependencies: ["Sealing", "LibCrypto", "CBOR"],
+            resources: [.copy("Fixtures")],
+            swiftSettings: strict
+        ),
         .testTarget(
             name: "IntegrationTests",
             dependencies: ["CoAP"],
