@@ -18,6 +18,8 @@ enum CLI {
     static let responseErrorStatus: Int32 = 1
     static let timeoutStatus: Int32 = 3
     static let transportStatus: Int32 = 4
+    static let securityStatus: Int32 = 5
+    static let usageStatus: Int32 = 64
 
     /// Runs a command body, mapping every failure to one stderr line and an exit status.
     static func run(_ command: String, _ body: () async throws -> Void) async throws {
@@ -26,7 +28,12 @@ enum CLI {
         } catch let failure as CLIFailure {
             fail(command, failure.description, failure.exitCode)
         } catch let error as CoAPError {
-            fail(command, error.message, error.code == .timeout ? timeoutStatus : transportStatus)
+            switch error.code {
+            case .timeout: fail(command, error.message, timeoutStatus)
+            case .handshakeFailed: fail(command, error.message, securityStatus)
+            case .invalidConfiguration, .invalidURI: fail(command, error.message, usageStatus)
+            default: fail(command, error.message, transportStatus)
+            }
         } catch let error as ExitCode {
             throw error
         } catch {

@@ -19,9 +19,12 @@ struct DiscoverCommand: AsyncParsableCommand {
     @Flag(name: .shortAndLong, help: "Print the response code and options to stderr.")
     var verbose = false
 
+    @OptionGroup(title: "DTLS (coaps://)")
+    var security: SecurityOptions
+
     func run() async throws {
         try await CLI.run("discover") {
-            let client = try CoAPClient(logger: CLI.logger(verbose: verbose))
+            let client = try CoAPClient(configuration: .init(dtls: try security.configuration()), logger: CLI.logger(verbose: verbose))
             defer { client.shutdown() }
             var target = try CoAPURI(uri)
             target.pathSegments = [".well-known", "core"]

@@ -5,7 +5,7 @@ import CoAP
 enum RequestRunner {
     static func run(_ method: CoAPMethod, _ options: RequestOptions) async throws {
         try await CLI.run(method.description.lowercased()) {
-            let client = try CoAPClient(configuration: options.clientConfiguration, logger: CLI.logger(verbose: options.verbose))
+            let client = try CoAPClient(configuration: try options.clientConfiguration(), logger: CLI.logger(verbose: options.verbose))
             defer { client.shutdown() }
             let uri = try CoAPURI(options.uri)
             var request = CoAPRequest(

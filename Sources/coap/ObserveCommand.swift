@@ -25,7 +25,7 @@ struct ObserveCommand: AsyncParsableCommand {
 
     func run() async throws {
         try await CLI.run("observe") {
-            let client = try CoAPClient(configuration: options.clientConfiguration, logger: CLI.logger(verbose: options.verbose))
+            let client = try CoAPClient(configuration: try options.clientConfiguration(), logger: CLI.logger(verbose: options.verbose))
             defer { client.shutdown() }
             let uri = try CoAPURI(options.uri)
             var request = CoAPRequest(method: .get, uri: uri)

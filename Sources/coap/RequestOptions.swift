@@ -34,6 +34,9 @@ struct RequestOptions: ParsableArguments {
     @Option(name: .customLong("block-size"), help: "Block size for block-wise transfers: 16, 32, ..., 1024 bytes.")
     var blockSize: Int?
 
+    @OptionGroup(title: "DTLS (coaps://)")
+    var security: SecurityOptions
+
     func validate() throws {
         if payload != nil && payloadFile != nil {
             throw ValidationError("give --payload or --payload-file, not both")
@@ -62,7 +65,7 @@ struct RequestOptions: ParsableArguments {
 
     var timeoutDuration: Duration { .milliseconds(Int64(timeout * 1000)) }
 
-    var clientConfiguration: CoAPClient.Configuration {
-        CoAPClient.Configuration(requestTimeout: timeoutDuration, blockSize: blockSize)
+    func clientConfiguration() throws -> CoAPClient.Configuration {
+        CoAPClient.Configuration(requestTimeout: timeoutDuration, blockSize: blockSize, dtls: try security.configuration())
     }
 }

@@ -10,8 +10,10 @@ final class FixtureServer: Sendable {
     let counterGets = Locked(0)
     let concurrency = Locked((active: 0, peak: 0))
     let port: UInt16
+    /// The DTLS port, when the fixture was given a DTLS configuration.
+    let dtlsPort: UInt16?
 
-    init() throws {
+    init(dtls: DTLSServerConfiguration? = nil) throws {
         var router = CoAPRouter()
         let store = self.store, counter = self.counter, counterGets = self.counterGets, concurrency = self.concurrency
         router.get("/hello", attributes: .init(resourceTypes: ["greeting"], contentFormats: [.textPlain])) { _ in
@@ -64,12 +66,20 @@ final class FixtureServer: Sendable {
         router.get("/whoami") { request in
             CoAPResponse(text: request.peer?.host ?? "?")
         }
+        router.get("/identity") { request in
+            CoAPResponse(text: request.identity ?? "-")
+        }
         var logger = Logger(label: "test.server")
         logger.logLevel = ProcessInfo.processInfo.environment["FIXTURE_DEBUG"] != nil ? .debug : .warning
-        server = try CoAPServer(configuration: .init(host: "127.0.0.1", port: 0), router: router, logger: logger)
+        server = try CoAPServer(
+            configuration: .init(host: "127.0.0.1", port: 0, dtls: dtls, dtlsPort: 0), router: router, logger: logger)
         try server.start()
         port = server.port!
+        dtlsPort = server.dtlsPort
     }
+
+    /// `coaps://127.0.0.1:PORT`, when DTLS is on.
+    var secureBase: String { "coaps://127.0.0.1:\(dtlsPort ?? 0)" }
 
     var base: String { "coap://127.0.0.1:\(port)" }
 

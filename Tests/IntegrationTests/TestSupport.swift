@@ -183,3 +183,35 @@ final class Locked<T>: @unchecked Sendable {
     @discardableResult
     func update<R>(_ body: (inout T) -> R) -> R { lock.lock(); defer { lock.unlock() }; return body(&value) }
 }
+
+extension TestSupport {
+    /// A UDP port P on 127.0.0.1 such that P and P + 1 were both free a moment ago (libcoap's
+    /// servers listen for DTLS on P + 1).
+    static func freeUDPPortPair() -> UInt16 {
+        for _ in 0..<50 {
+            let port = freeUDPPort()
+            guard port < 65535 else { continue }
+            let fd = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
+            defer { close(fd) }
+            var addr = sockaddr_in()
+            addr.sin_family = sa_family_t(AF_INET)
+            addr.sin_port = (port + 1).bigEndian
+            addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+            let rc = withUnsafePointer(to: &addr) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            }
+            if rc == 0 { return port }
+        }
+        return freeUDPPort()
+    }
+
+    /// Polls `condition` every 20 ms until it holds or `timeout` seconds pass.
+    static func eventually(timeout: Double = 5, _ condition: () -> Bool) async -> Bool {
+        let deadline = Date().addingTimeInterval(timeout)
+        while Date() < deadline {
+            if condition() { return true }
+            try? await Task.sleep(for: .milliseconds(20))
+        }
+        return condition()
+    }
+}

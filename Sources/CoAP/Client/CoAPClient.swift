@@ -50,7 +50,7 @@ public final class CoAPClient: Sendable {
     }
 
     private func exchange(
-        _ request: CoAPRequest, address: SocketAddress, parameters: ClientSessionParameters, timeout seconds: Double,
+        _ request: CoAPRequest, address: ClientPeer, parameters: ClientSessionParameters, timeout seconds: Double,
         handle: ExchangeHandle
     ) async throws -> CoAPResponse {
         let endpoint = self.endpoint
@@ -141,10 +141,10 @@ public final class CoAPClient: Sendable {
         return CoAPObservation(stream: stream, cancel: { handle.cancel(on: endpoint) })
     }
 
-    private func peerAddress(_ uri: CoAPURI) throws(CoAPError) -> SocketAddress {
-        guard !uri.isSecure else {
-            throw CoAPError(.invalidConfiguration, "coaps:// needs a DTLS configuration on the client")
+    private func peerAddress(_ uri: CoAPURI) throws(CoAPError) -> ClientPeer {
+        if uri.isSecure && configuration.dtls == nil {
+            throw CoAPError(.invalidConfiguration, "coaps:// needs a DTLS configuration on the client (PSK or certificates)")
         }
-        return try SocketAddress.resolve(host: uri.host, port: uri.port)
+        return ClientPeer(address: try SocketAddress.resolve(host: uri.host, port: uri.port), host: uri.host, secure: uri.isSecure)
     }
 }

@@ -14,14 +14,19 @@ extension CoAPClient {
         /// Block size for block-wise transfers (RFC 7959), 16 to 1024 bytes. `nil` (default)
         /// lets libcoap use the largest block that fits the path MTU (1024 bytes on UDP).
         public var blockSize: Int?
+        /// Credentials for `coaps://` URIs. Without them, `coaps://` requests fail with
+        /// `.invalidConfiguration`.
+        public var dtls: DTLSClientConfiguration?
 
         public init(
             requestTimeout: Duration = .seconds(10),
             maxInFlightPerPeer: UInt16 = 32,
             ackTimeout: Duration = .seconds(2),
             maxRetransmit: UInt16 = 4,
-            blockSize: Int? = nil
+            blockSize: Int? = nil,
+            dtls: DTLSClientConfiguration? = nil
         ) {
+            self.dtls = dtls
             self.blockSize = blockSize
             self.requestTimeout = requestTimeout
             self.maxInFlightPerPeer = maxInFlightPerPeer
@@ -34,7 +39,8 @@ extension CoAPClient {
                 nstart: max(1, maxInFlightPerPeer),
                 ackTimeoutSeconds: ackTimeout.seconds,
                 maxRetransmit: maxRetransmit,
-                blockSZX: blockSize.map(CoAPBlockOption.szx(forSize:)))
+                blockSZX: blockSize.map(CoAPBlockOption.szx(forSize:)),
+                dtls: dtls)
         }
     }
 }

@@ -11,13 +11,32 @@ struct ClientSessionParameters: Sendable {
     var maxRetransmit: UInt16
     /// Block size exponent for block-wise transfers, when the caller chose one.
     var blockSZX: UInt8?
+    /// Credentials for `coaps://` peers.
+    var dtls: DTLSClientConfiguration?
+}
+
+/// Where a client request goes: the resolved address, the host as the URI named it (for the
+/// server certificate's name check), and whether it is `coaps://`.
+struct ClientPeer: Sendable {
+    var address: SocketAddress
+    var host: String
+    var secure: Bool
 }
 
 extension LibCoAPEndpoint {
     /// Returns the client session for a peer, creating it on first use. Loop thread.
-    func clientSession(for address: SocketAddress, parameters: ClientSessionParameters) throws(CoAPError) -> OpaquePointer {
-        let key = "udp|\(address)"
+    func clientSession(for peer: ClientPeer, parameters: ClientSessionParameters) throws(CoAPError) -> OpaquePointer {
+        let address = peer.address
+        let key = "\(peer.secure ? "dtls" : "udp")|\(address)"
         if let s = clientSessions[key] { return s }
+        if peer.secure {
+            guard let dtls = parameters.dtls else {
+                throw CoAPError(.invalidConfiguration, "coaps:// needs a DTLS configuration on the client (PSK or certificates)")
+            }
+            let session = try newDTLSClientSession(to: address, host: peer.host, dtls: dtls, parameters: parameters)
+            clientSessions[key] = session
+            return session
+        }
         var remote = address.coapAddress
         guard let session = coap_new_client_session(context, nil, &remote, COAP_PROTO_UDP) else {
             throw CoAPError(.libcoap, "libcoap could not open a session to \(address)")

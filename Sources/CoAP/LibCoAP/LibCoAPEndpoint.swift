@@ -34,6 +34,7 @@ final class LibCoAPEndpoint: @unchecked Sendable {
     var timers = LoopTimers()
     var exchanges: [UInt64: ClientExchange] = [:]
     var clientSessions: [String: OpaquePointer] = [:]
+    var dtlsSessions: [OpaquePointer: DTLSSessionState] = [:]
     var server: ServerBinding?
     var detachedResponseRecords: [ObjectIdentifier: DetachedResponse] = [:]
     private(set) var isTearingDown = false
@@ -248,6 +249,9 @@ final class LibCoAPEndpoint: @unchecked Sendable {
         for s in sessions { coap_session_release(s) }
         coap_set_app_data(context, nil)
         coap_free_context(context)
+        // Session set-up memory (keys, PEM) is freed only now that libcoap is done with it.
+        for state in dtlsSessions.values { state.timer?.cancel() }
+        dtlsSessions.removeAll()
         let leftovers: [@Sendable () -> Void] = lock.withLock {
             stopped = true
             close(wakeFD)

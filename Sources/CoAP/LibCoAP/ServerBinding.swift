@@ -34,17 +34,28 @@ final class ServerBinding {
     unowned let endpoint: LibCoAPEndpoint
     let router: CoAPRouter
     let logger: Logger
-    let identityOf: (OpaquePointer) -> String?
+    /// DTLS settings, when the server has a DTLS endpoint.
+    var dtls: DTLSServerConfiguration?
+    /// Hint and PEM bytes libcoap points into for the context's lifetime.
+    let dtlsMemory = CMemory()
+    /// The key handed back from the PSK lookup (libcoap copies it before the next lookup).
+    let pskScratch = UnsafeMutablePointer<coap_bin_const_t>.allocate(capacity: 1)
+    let pskScratchBytes = UnsafeMutablePointer<UInt8>.allocate(capacity: PSKKey.maximumLength)
     private(set) var resources: [String: BoundResource] = [:]
 
     private var listeners: [OpaquePointer] = []
     private(set) var boundAddresses: [SocketAddress] = []
 
-    init(endpoint: LibCoAPEndpoint, router: CoAPRouter, logger: Logger, identityOf: @escaping (OpaquePointer) -> String?) {
+    init(endpoint: LibCoAPEndpoint, router: CoAPRouter, logger: Logger) {
         self.endpoint = endpoint
         self.router = router
         self.logger = logger
-        self.identityOf = identityOf
+    }
+
+    deinit {
+        pskScratchBytes.update(repeating: 0, count: PSKKey.maximumLength)
+        pskScratchBytes.deallocate()
+        pskScratch.deallocate()
     }
 
     /// Creates the resources for literal routes and the unknown-resource handler for templates.
@@ -183,7 +194,7 @@ final class ServerBinding {
         if let remote = coap_session_get_addr_remote(session) {
             request.peer = SocketAddress(remote).peer
         }
-        request.identity = identityOf(session)
+        request.identity = endpoint.authenticatedIdentity(of: session)
 
         let slot = ResponseSlot()
         let logger = self.logger

@@ -23,6 +23,7 @@ public final class CoAPServer: Service, Sendable {
         var started = false
         var stopped = false
         var addresses: [CoAPPeerAddress] = []
+        var dtlsAddresses: [CoAPPeerAddress] = []
         var waiters: [CheckedContinuation<Void, Never>] = []
     }
 
@@ -39,24 +40,46 @@ public final class CoAPServer: Service, Sendable {
     public func start() throws {
         try state.withLock { state in
             guard !state.started else { return }
-            state.addresses = try bindAndStart()
+            (state.addresses, state.dtlsAddresses) = try bindAndStart()
             state.started = true
         }
     }
 
-    private func bindAndStart() throws -> [CoAPPeerAddress] {
-        let binding = ServerBinding(endpoint: endpoint, router: router, logger: logger, identityOf: { _ in nil })
+    private func bindAndStart() throws -> (plain: [CoAPPeerAddress], dtls: [CoAPPeerAddress]) {
+        let binding = ServerBinding(endpoint: endpoint, router: router, logger: logger)
         endpoint.server = binding
         binding.installResources()
-        let address = try SocketAddress.resolve(host: configuration.host, port: configuration.port)
-        let bound = try binding.listen(on: address, proto: COAPProto.udp)
+        var plain: [CoAPPeerAddress] = []
+        var secure: [CoAPPeerAddress] = []
+        if configuration.plainCoAP {
+            let address = try SocketAddress.resolve(host: configuration.host, port: configuration.port)
+            let bound = try binding.listen(on: address, proto: COAPProto.udp)
+            logger.info("CoAP server listening", metadata: ["coap.address": "\(bound)"])
+            plain.append(bound.peer)
+        }
+        if let dtls = configuration.dtls {
+            try binding.configureDTLS(dtls)
+            let address = try SocketAddress.resolve(host: configuration.host, port: configuration.dtlsPort)
+            let bound = try binding.listen(on: address, proto: COAPProto.dtls)
+            logger.info("CoAP server listening (DTLS)", metadata: ["coap.address": "\(bound)"])
+            secure.append(bound.peer)
+        }
+        guard !plain.isEmpty || !secure.isEmpty else {
+            throw CoAPError(.invalidConfiguration, "the server has neither plain CoAP nor DTLS switched on")
+        }
         try endpoint.start(name: "coap-server")
-        logger.info("CoAP server listening", metadata: ["coap.address": "\(bound)"])
-        return [bound.peer]
+        return (plain, secure)
     }
 
-    /// The addresses the server listens on (known after `start()`), with the actual ports.
+    /// The plain-CoAP addresses the server listens on (known after `start()`), with the actual
+    /// ports.
     public var localAddresses: [CoAPPeerAddress] { state.withLock { $0.addresses } }
+
+    /// The DTLS addresses the server listens on (known after `start()`).
+    public var dtlsLocalAddresses: [CoAPPeerAddress] { state.withLock { $0.dtlsAddresses } }
+
+    /// The UDP port of the first DTLS address (after `start()`).
+    public var dtlsPort: UInt16? { dtlsLocalAddresses.first?.port }
 
     /// The UDP port of the first listening address (after `start()`).
     public var port: UInt16? { localAddresses.first?.port }

@@ -7,10 +7,23 @@ extension CoAPServer {
         /// UDP port for plain CoAP. Default 5683; 0 lets the system pick (see
         /// `CoAPServer.localAddresses`).
         public var port: UInt16
+        /// Serve plain CoAP on `port`. Default true; switch it off to serve DTLS only.
+        public var plainCoAP: Bool
+        /// DTLS (`coaps://`) settings; `nil` (default) serves no DTLS.
+        public var dtls: DTLSServerConfiguration?
+        /// UDP port for DTLS. Default 5684; 0 lets the system pick (see
+        /// `CoAPServer.dtlsLocalAddresses`).
+        public var dtlsPort: UInt16
 
-        public init(host: String = "127.0.0.1", port: UInt16 = 5683) {
+        public init(
+            host: String = "127.0.0.1", port: UInt16 = 5683, plainCoAP: Bool = true,
+            dtls: DTLSServerConfiguration? = nil, dtlsPort: UInt16 = 5684
+        ) {
             self.host = host
             self.port = port
+            self.plainCoAP = plainCoAP
+            self.dtls = dtls
+            self.dtlsPort = dtlsPort
         }
     }
 }
