@@ -1,0 +1,186 @@
+import CoAP
+import Foundation
+public import LibCrypto
+public import Logging
+public import ServiceLifecycle
+import SenML
+
+/// The gateway resource server: DTLS (PSK and certificates, checked against the directory) and
+/// plain CoAP (sealed readings only); `POST /readings` stored durably and encrypted at rest;
+/// `GET /readings/{device}` observable; `GET /health`; `GET /security` for admins.
+///
+/// ```swift
+/// let gateway = try Gateway(configuration: config, directory: registryDirectory,
+///                           readingsPath: "data/readings.db", masterKey: masterKey)
+/// try await gateway.run()   // until SIGTERM (ServiceLifecycle) or cancellation
+/// ```
+public final class Gateway: Service, Sendable {
+    public let configuration: GatewayConfiguration
+    public let store: ReadingsStore
+    public let monitor: SecurityMonitor
+    let server: CoAPServer
+    let ingestor: ReadingIngestor
+    let directory: any GatewayDirectory
+    let logger: Logger
+    let started = Date()
+    /// DTLS identity (PSK identity, or the device a certificate mapped to) → device id.
+    let identities: Locked<[String: String]>
+
+    public init(
+        configuration: GatewayConfiguration, directory: any GatewayDirectory, readingsPath: String, masterKey: SecureBytes,
+        logger: Logger = Logger(label: "securecoap.gateway")
+    ) throws {
+        self.configuration = configuration
+        self.directory = directory
+        self.logger = logger
+        let store = try ReadingsStore(path: readingsPath, masterKey: masterKey)
+        self.store = store
+        let monitor = SecurityMonitor(policy: configuration.lockout, directory: directory, logger: logger)
+        self.monitor = monitor
+        let identities = Locked<[String: String]>([:])
+        self.identities = identities
+
+        let serverBox = Locked<CoAPServer?>(nil)
+        let ingestor = ReadingIngestor(
+            directory: directory, store: store, monitor: monitor,
+            limits: .init(maxPayloadBytes: configuration.maxPayloadBytes, maxRecords: configuration.maxRecordsPerMessage,
+                          ratePerDevice: configuration.ratePerDevice, burstPerDevice: configuration.burstPerDevice),
+            logger: logger,
+            onStored: { device in serverBox.withLock { $0 }?.notifyObservers(of: "/readings/\(device)") })
+        self.ingestor = ingestor
+
+        var router = CoAPRouter()
+        let deviceOf: @Sendable (CoAPRequest) -> String? = { request in
+            request.identity.flatMap { identity in identities.withLock { $0[identity] } }
+        }
+        router.post("/readings", attributes: .init(resourceTypes: ["securecoap.readings"], title: "SenML readings, sealed")) { request in
+            ingestor.ingest(request, channelDevice: deviceOf(request))
+        }
+        let started = self.started
+        router.get("/readings/{device}", attributes: .init(resourceTypes: ["securecoap.readings"], observable: true)) { request in
+            Self.readings(request, requester: deviceOf(request), directory: directory, store: store, monitor: monitor)
+        }
+        router.get("/health", attributes: .init(resourceTypes: ["securecoap.health"], contentFormats: [.json])) { _ in
+            Self.health(store: store, ingestor: ingestor, started: started)
+        }
+        router.get("/security", attributes: .init(resourceTypes: ["securecoap.security"], contentFormats: [.json])) { request in
+            guard let requester = deviceOf(request), directory.device(requester)?.isAdmin == true else {
+                return CoAPResponse.status(.forbidden)
+            }
+            var response = CoAPResponse(code: .content)
+            response.payload = monitor.reportJSON()
+            response.options.contentFormat = .json
+            return response
+        }
+
+        var serverConfiguration = CoAPServer.Configuration(
+            host: configuration.host, port: configuration.port, plainCoAP: configuration.plainCoAP, dtlsPort: configuration.dtlsPort)
+        // libcoap can only observe a resource that exists: a device's readings resource is made
+        // as soon as the device authenticates, before it (or anyone) asks to observe it.
+        let materialized = Locked<Set<String>>([])
+        let prepare: @Sendable (String) -> Void = { device in
+            guard materialized.withLock({ $0.insert(device).inserted }) else { return }
+            serverBox.withLock { $0 }?.materialize(path: "/readings/\(device)")
+        }
+        let psk = DTLSServerConfiguration.PSK(hint: configuration.pskHint) { identity, peer in
+            if monitor.isLockedOut(address: peer.host) { return nil }
+            guard let match = directory.pskKey(forIdentity: identity.text), !monitor.isLockedOut(deviceID: match.deviceID),
+                  let key = try? PSKKey(bytes: match.key)
+            else { return nil }
+            identities.withLock { $0[identity.text] = match.deviceID }
+            prepare(match.deviceID)
+            return key
+        }
+        var pki: DTLSServerConfiguration.PKI?
+        if let certificate = configuration.certificate, let key = configuration.privateKey {
+            pki = DTLSServerConfiguration.PKI(certificate: certificate, privateKey: key, trustedCA: configuration.trustedCA) { cert, peer in
+                if monitor.isLockedOut(address: peer.host) { return nil }
+                guard let device = directory.deviceID(forCertificateFingerprint: cert.sha256Fingerprint, subject: cert.commonName) else { return nil }
+                identities.withLock { $0[device] = device }
+                prepare(device)
+                return device
+            }
+        }
+        serverConfiguration.dtls = DTLSServerConfiguration(psk: psk, pki: pki, handshakeTimeout: configuration.handshakeTimeout) { event in
+            let device = event.identity.flatMap { identity in identities.withLock { $0[identity] } }
+            switch event.outcome {
+            case .established: break
+            case .unknownIdentity:
+                monitor.record(.unknownIdentity, deviceID: nil, address: event.peer.host, detail: "PSK identity '\(event.identity ?? "")' refused")
+            case .timeout:
+                monitor.record(.handshakeFailure, deviceID: device, address: event.peer.host,
+                               detail: "handshake for '\(event.identity ?? "-")' timed out (wrong key?)")
+            case .certificateRefused(let why):
+                monitor.record(.certificateRefused, deviceID: nil, address: event.peer.host, detail: why)
+            case .failed(let why):
+                monitor.record(.handshakeFailure, deviceID: device, address: event.peer.host, detail: why)
+            }
+        }
+        server = try CoAPServer(configuration: serverConfiguration, router: router, logger: logger)
+        serverBox.withLock { $0 = server }
+        directory.onChange { devices in ingestor.forget(devices: devices) }
+    }
+
+    /// Binds and starts serving without blocking.
+    public func start() throws { try server.start() }
+
+    /// Serves until graceful shutdown (SIGTERM via ServiceLifecycle) or cancellation.
+    public func run() async throws { try await server.run() }
+
+    /// Stops serving; requests already answered stay stored.
+    public func shutdown() { server.shutdown() }
+
+    /// The plain CoAP port (after `start()`).
+    public var port: UInt16? { server.port }
+    /// The DTLS port (after `start()`).
+    public var dtlsPort: UInt16? { server.dtlsPort }
+
+    /// Readings stored since start.
+    public var readingsStored: Int { ingestor.stored.withLock { $0 } }
+
+    static func readings(
+        _ request: CoAPRequest, requester: String?, directory: any GatewayDirectory, store: ReadingsStore, monitor: SecurityMonitor
+    ) -> CoAPResponse {
+        guard let device = request.parameters["device"] else { return .status(.notFound) }
+        guard let requester, let who = directory.device(requester), who.isActive else {
+            return CoAPResponse.status(.unauthorized)
+        }
+        let path = "/readings/\(device)"
+        guard requester == device || who.isAdmin || directory.isAllowed(deviceID: requester, method: "GET", path: path) else {
+            monitor.record(.accessDenied, deviceID: requester, address: request.peer?.host, detail: "GET \(path)")
+            return CoAPResponse.status(.forbidden)
+        }
+        let limit = request.queryValue("limit").flatMap(Int.init) ?? 20
+        let since = request.queryValue("since").flatMap(Double.init)
+        let result: ReadingsStore.QueryResult
+        do { result = try store.readings(device: device, since: since, limit: min(max(limit, 1), 1000)) } catch {
+            return CoAPResponse.status(.serviceUnavailable)
+        }
+        let pack = SenMLPack(result.readings.flatMap { $0.measurements.map(\.record) })
+        var response = CoAPResponse(code: .content)
+        if request.options.accept == .senmlCBOR {
+            response.payload = pack.cbor()
+            response.options.contentFormat = .senmlCBOR
+        } else {
+            response.payload = pack.json()
+            response.options.contentFormat = .senmlJSON
+        }
+        return response
+    }
+
+    static func health(store: ReadingsStore, ingestor: ReadingIngestor, started: Date) -> CoAPResponse {
+        let count = try? store.count()
+        let object: [String: Any] = [
+            "status": count == nil ? "degraded" : "ok",
+            "uptime_s": Int(Date().timeIntervalSince(started)),
+            "store": count == nil ? "unavailable" : "ok",
+            "readings_total": count ?? -1,
+            "readings_since_start": ingestor.stored.withLock { $0 },
+            "records_dropped_by_allow_list": ingestor.droppedByAllowList.withLock { $0 },
+        ]
+        var response = CoAPResponse(code: .content)
+        response.payload = Array((try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data())
+        response.options.contentFormat = .json
+        return response
+    }
+}

@@ -1,0 +1,219 @@
+import CBOR
+import CoAP
+import Foundation
+import LibCrypto
+import Logging
+import Sealing
+import SenML
+
+/// `POST /readings`: authenticate, open, check, store durably, then answer — without suspending,
+/// so the answer rides on the ACK (DESIGN.md, threading model).
+final class ReadingIngestor: Sendable {
+    struct Limits: Sendable {
+        var maxPayloadBytes: Int
+        var maxRecords: Int
+        var ratePerDevice: Double
+        var burstPerDevice: Double
+    }
+
+    let directory: any GatewayDirectory
+    let store: ReadingsStore
+    let ring = KeyRing()
+    let monitor: SecurityMonitor
+    let limits: Limits
+    let rateLimiter: RateLimiter
+    let logger: Logger
+    /// Accepted (kid ‖ seq) → (when, digest): a CON retransmission of an accepted sealed message is
+    /// answered again without storing it twice.
+    private let recent = Locked<[[UInt8]: (time: Double, digest: [UInt8], peer: String)]>([:])
+    /// Readings stored, and dropped by the per-device name allow-list.
+    let stored = Locked(0)
+    let droppedByAllowList = Locked(0)
+    /// Called after a reading is committed, with the device id (to notify observers).
+    let onStored: @Sendable (String) -> Void
+
+    init(directory: any GatewayDirectory, store: ReadingsStore, monitor: SecurityMonitor, limits: Limits, logger: Logger,
+         onStored: @escaping @Sendable (String) -> Void) {
+        self.directory = directory
+        self.store = store
+        self.monitor = monitor
+        self.limits = limits
+        self.rateLimiter = RateLimiter(rate: limits.ratePerDevice, burst: limits.burstPerDevice)
+        self.logger = logger
+        self.onStored = onStored
+    }
+
+    /// Forgets cached kids of changed devices: they are looked up again, with their new status.
+    func forget(devices: Set<String>) {
+        for device in devices {
+            for kid in ring.kids(ofDevice: device) { _ = ring.remove(kid: kid) }
+        }
+        if devices.isEmpty {
+            // Unknown scope: nothing cheap to enumerate; kids are re-checked as they are used.
+        }
+    }
+
+    private func refuse(_ code: CoAPResponseCode, _ event: SecurityMonitor.Event?, device: String?, peer: String, _ message: String) -> CoAPResponse {
+        if let event { monitor.record(event, deviceID: device, address: peer, detail: message) }
+        var response = CoAPResponse(text: message)
+        response.code = code
+        return response
+    }
+
+    /// Handles one `POST /readings`. `channelDevice` is the device the DTLS session authenticated,
+    /// nil over plain CoAP.
+    func ingest(_ request: CoAPRequest, channelDevice: String?) -> CoAPResponse {
+        let peer = request.peer?.host ?? "?"
+        if monitor.isLockedOut(address: peer) {
+            return refuse(.forbidden, nil, device: channelDevice, peer: peer, "locked out after repeated failures; try later")
+        }
+        if let channelDevice, monitor.isLockedOut(deviceID: channelDevice) {
+            return refuse(.forbidden, nil, device: channelDevice, peer: peer, "device locked out after repeated failures; try later")
+        }
+        guard request.payload.count <= limits.maxPayloadBytes else {
+            return refuse(.requestEntityTooLarge, .oversized, device: channelDevice, peer: peer,
+                          "payload of \(request.payload.count) bytes; at most \(limits.maxPayloadBytes)")
+        }
+        var format = request.options.contentFormat
+        var body = request.payload
+        var device = channelDevice
+        var opened: OpenedPayload?
+
+        if format == .coseEncrypt0 {
+            let payload: SealedPayload
+            do { payload = try SealedPayload(parsing: request.payload) } catch {
+                return refuse(.badRequest, .malformed, device: device, peer: peer, "not a COSE_Encrypt0 message")
+            }
+            ensureKid(payload.kid)
+            do {
+                let result = try ring.open(request.payload, deviceID: channelDevice)
+                opened = result
+                device = result.deviceID
+                body = result.plaintext
+                format = ContentFormat(rawValue: result.contentFormat)
+            } catch let error as SealingError {
+                switch error.code {
+                case .replay:
+                    let key = payload.kid + withUnsafeBytes(of: payload.sequenceNumber.bigEndian, Array.init)
+                    let digest = (try? SHA256.hash(request.payload)) ?? []
+                    let now = Date().timeIntervalSince1970
+                    let from = request.peer?.description ?? "?"
+                    if let seen = recent.withLock({ $0[key] }), seen.digest == digest, seen.peer == from, now - seen.time < 247 {
+                        return .status(.created)  // a retransmission of what is already stored
+                    }
+                    return refuse(.unauthorized, .replay, device: ring.deviceID(ofKid: payload.kid), peer: peer,
+                                  "replayed message (kid \(payload.kidHex), sequence \(payload.sequenceNumber))")
+                case .unknownKid:
+                    return refuse(.unauthorized, .unknownKid, device: channelDevice, peer: peer, "unknown kid \(payload.kidHex)")
+                case .revokedKid:
+                    return refuse(.unauthorized, .unknownKid, device: ring.deviceID(ofKid: payload.kid), peer: peer, "kid \(payload.kidHex) is revoked")
+                case .deviceMismatch:
+                    return refuse(.forbidden, .accessDenied, device: channelDevice, peer: peer, "kid \(payload.kidHex) is not this device's")
+                case .authenticationFailed:
+                    return refuse(.unauthorized, .tamperedSeal, device: ring.deviceID(ofKid: payload.kid), peer: peer,
+                                  "the seal does not verify (tampered, or the wrong key)")
+                default:
+                    return refuse(.badRequest, .malformed, device: channelDevice, peer: peer, "cannot open the message: \(error.code)")
+                }
+            } catch {
+                return refuse(.badRequest, .malformed, device: channelDevice, peer: peer, "cannot open the message")
+            }
+        } else {
+            guard let channelDevice else {
+                return refuse(.unauthorized, .unsealed, device: nil, peer: peer, "readings over plain CoAP must be sealed (Content-Format 16)")
+            }
+            if directory.device(channelDevice)?.requireSealedReadings ?? true {
+                return refuse(.unauthorized, .unsealed, device: channelDevice, peer: peer, "this device must seal its readings")
+            }
+        }
+        guard let deviceID = device, let record = directory.device(deviceID), record.isActive else {
+            return refuse(.forbidden, .inactiveDevice, device: device, peer: peer, "the device is not active")
+        }
+        if monitor.isLockedOut(deviceID: deviceID) {
+            return refuse(.forbidden, nil, device: deviceID, peer: peer, "device locked out after repeated failures; try later")
+        }
+        guard directory.isAllowed(deviceID: deviceID, method: "POST", path: "/readings") else {
+            return refuse(.forbidden, .accessDenied, device: deviceID, peer: peer, "\(deviceID) may not POST /readings")
+        }
+        guard rateLimiter.allow(deviceID) else {
+            return refuse(.tooManyRequests, .rateLimited, device: deviceID, peer: peer, "more than \(limits.ratePerDevice) messages per second")
+        }
+        let pack: SenMLPack
+        do throws(SenMLError) {
+            switch format {
+            case .senmlCBOR: pack = try SenMLPack(cbor: body, maxRecords: limits.maxRecords)
+            case .senmlJSON: pack = try SenMLPack(json: body, maxRecords: limits.maxRecords)
+            default:
+                return refuse(.unsupportedContentFormat, .malformed, device: deviceID, peer: peer, "readings are SenML JSON (110) or CBOR (112)")
+            }
+        } catch {
+            if error.code == .tooManyRecords {
+                return refuse(.requestEntityTooLarge, .oversized, device: deviceID, peer: peer, error.message)
+            }
+            return refuse(.badRequest, .malformed, device: deviceID, peer: peer, error.message)
+        }
+        for r in pack.records {
+            if let bn = r.baseName, bn != deviceID, !bn.hasPrefix(deviceID + "/"), !bn.hasPrefix(deviceID + ":") {
+                return refuse(.forbidden, .foreignBaseName, device: deviceID, peer: peer, "the base name names another device")
+            }
+        }
+        var measurements: [SenMLMeasurement]
+        do { measurements = try pack.resolved() } catch {
+            return refuse(.badRequest, .malformed, device: deviceID, peer: peer, error.message)
+        }
+        // Names without a base name are the device's own.
+        measurements = measurements.map { m in
+            var m = m
+            if !m.name.hasPrefix(deviceID) { m.name = deviceID + "/" + m.name }
+            return m
+        }
+        if let allowed = record.allowedNames {
+            let before = measurements.count
+            measurements.removeAll { m in
+                let short = m.name.dropFirst(deviceID.count).drop { $0 == "/" || $0 == ":" }
+                return !allowed.contains(String(short))
+            }
+            droppedByAllowList.withLock { $0 += before - measurements.count }
+        }
+        let now = Date().timeIntervalSince1970
+        do {
+            var replay: (kid: [UInt8], window: ReplayWindow)?
+            if let opened {
+                // The window as it will be once this number is recorded, committed with the reading.
+                var window = ring.replayWindow(ofKid: opened.kid) ?? ReplayWindow()
+                _ = window.record(opened.sequenceNumber)
+                replay = (opened.kid, window)
+            }
+            try store.append(device: deviceID, time: now, measurements: measurements, replay: replay)
+            if let opened {
+                _ = try? ring.record(opened)
+                let key = opened.kid + withUnsafeBytes(of: opened.sequenceNumber.bigEndian, Array.init)
+                let digest = (try? SHA256.hash(request.payload)) ?? []
+                recent.withLock { recent in
+                    recent[key] = (now, digest, request.peer?.description ?? "?")
+                    if recent.count > 10_000 { recent = recent.filter { now - $0.value.time < 247 } }
+                }
+            }
+        } catch {
+            logger.error("reading not stored", metadata: ["device": "\(deviceID)", "error": "\(error)"])
+            var response = CoAPResponse(text: "the readings store is unavailable; nothing was stored")
+            response.code = .serviceUnavailable
+            return response
+        }
+        stored.withLock { $0 += 1 }
+        directory.recordSeen(deviceID, at: Date())
+        onStored(deviceID)
+        return .status(.created)
+    }
+
+    /// Puts a kid in the ring from the directory on first use, with its persisted replay window.
+    private func ensureKid(_ kid: [UInt8]) {
+        guard ring.status(ofKid: kid) == nil, let secret = directory.sealingSecret(forKid: kid) else { return }
+        do {
+            let key = try DeviceSecret(bytes: SecureBytes(secret.secret)).deriveKey(kid: kid, algorithm: secret.algorithm)
+            try ring.add(key, deviceID: secret.deviceID, status: secret.status, replayWindow: store.replayWindow(kid: kid) ?? ReplayWindow())
+        } catch {
+            logger.warning("cannot use a sealing secret", metadata: ["kid": "\(Hex.encode(kid))", "error": "\(error)"])
+        }
+    }
+}

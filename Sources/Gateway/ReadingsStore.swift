@@ -1,0 +1,233 @@
+import CBOR
+import CoAP
+import Foundation
+import GRDB
+public import LibCrypto
+public import Sealing
+public import SenML
+
+/// The gateway's readings: SQLite (WAL, synchronous=FULL), one row per accepted message.
+///
+/// What queries need is in clear (row id, device, time); the content (names, values, units) is
+/// sealed with AES-256-GCM under a data key, with the row's id, device and time as associated data,
+/// so a row's content cannot be moved to another row or device undetected. The data key is stored
+/// wrapped under a key derived from the master key; the master key itself never touches this file.
+/// The replay windows of the sealing kids are stored in the same transaction as the reading they
+/// admitted, so a restart can neither lose an acknowledged reading nor accept its replay.
+public final class ReadingsStore: Sendable {
+    /// Ciphers are not thread-safe (one OpenSSL context each): used only under the lock.
+    private struct Keys {
+        var ciphers: [Int64: AEADCipher]
+        var current: Int64
+        var nextRowID: Int64
+        let wrapper: AEADCipher
+    }
+
+    private let pool: DatabasePool
+    private let keys: Locked<Keys>
+
+    /// Opens or creates the store. Throws a clear error when `masterKey` is not the one the store
+    /// was created with (nothing is changed then).
+    public init(path: String, masterKey: SecureBytes) throws {
+        var configuration = Configuration()
+        configuration.prepareDatabase { db in
+            try db.execute(sql: "PRAGMA synchronous = FULL")
+        }
+        do {
+            pool = try DatabasePool(path: path, configuration: configuration)
+        } catch {
+            throw GatewayError("cannot open the readings store \(path): \(error)")
+        }
+        let wrapKey = try HKDF.deriveKey(
+            inputKeyMaterial: masterKey, salt: Array("securecoap".utf8), info: Array("readings data-key wrap v1".utf8), outputLength: 32)
+        let wrapper = try AEADCipher(algorithm: .aes256GCM, key: wrapKey)
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1") { db in
+            try db.execute(sql: """
+                CREATE TABLE data_keys (id INTEGER PRIMARY KEY, nonce BLOB NOT NULL, wrapped BLOB NOT NULL, created REAL NOT NULL);
+                CREATE TABLE readings (
+                    id INTEGER PRIMARY KEY, device TEXT NOT NULL, time REAL NOT NULL,
+                    key_id INTEGER NOT NULL, nonce BLOB NOT NULL, content BLOB NOT NULL);
+                CREATE INDEX readings_by_device_time ON readings (device, time);
+                CREATE TABLE replay_windows (kid BLOB PRIMARY KEY, highest INTEGER, bitmap INTEGER NOT NULL);
+                """)
+        }
+        try migrator.migrate(pool)
+        let (ciphers, current, next) = try pool.write { db -> ([Int64: AEADCipher], Int64, Int64) in
+            var keys: [Int64: AEADCipher] = [:]
+            for row in try Row.fetchAll(db, sql: "SELECT id, nonce, wrapped FROM data_keys") {
+                let id: Int64 = row["id"]
+                let nonce: [UInt8] = Array(row["nonce"] as Data)
+                let wrapped: [UInt8] = Array(row["wrapped"] as Data)
+                let raw: [UInt8]
+                do {
+                    raw = try wrapper.open(wrapped, nonce: nonce, authenticating: Self.wrapAAD(id))
+                } catch {
+                    throw GatewayError("the master key does not match the readings store (data key \(id) cannot be unwrapped); nothing was changed")
+                }
+                keys[id] = try AEADCipher(algorithm: .aes256GCM, key: SecureBytes(raw))
+            }
+            var current = try Int64.fetchOne(db, sql: "SELECT MAX(id) FROM data_keys") ?? 0
+            if keys.isEmpty {
+                current = 1
+                keys[1] = try Self.insertDataKey(id: 1, db: db, wrapper: wrapper)
+            }
+            let next = (try Int64.fetchOne(db, sql: "SELECT MAX(id) FROM readings") ?? 0) + 1
+            return (keys, current, next)
+        }
+        keys = Locked(Keys(ciphers: ciphers, current: current, nextRowID: next, wrapper: wrapper))
+    }
+
+    private static func wrapAAD(_ id: Int64) -> [UInt8] { Array("securecoap data key \(id)".utf8) }
+
+    private static func insertDataKey(id: Int64, db: Database, wrapper: AEADCipher) throws -> AEADCipher {
+        let key = try SecureBytes.random(count: 32)
+        let nonce = try SecureRandom.bytes(count: 12)
+        let wrapped = try key.withUnsafeBytes { raw in try wrapper.seal(Array(raw), nonce: nonce, authenticating: wrapAAD(id)) }
+        try db.execute(
+            sql: "INSERT INTO data_keys (id, nonce, wrapped, created) VALUES (?, ?, ?, ?)",
+            arguments: [id, Data(nonce), Data(wrapped), Date().timeIntervalSince1970])
+        return try AEADCipher(algorithm: .aes256GCM, key: key)
+    }
+
+    /// The associated data binding a row's content to its place.
+    static func rowAAD(id: Int64, device: String, time: Double) -> [UInt8] {
+        var aad = Array("securecoap reading v1|".utf8)
+        withUnsafeBytes(of: id.bigEndian) { aad += $0 }
+        withUnsafeBytes(of: time.bitPattern.bigEndian) { aad += $0 }
+        aad += Array(device.utf8)
+        return aad
+    }
+
+    /// Stores one accepted message's measurements, and the kid's replay window when it was sealed,
+    /// in one durable transaction. Returns the row id.
+    @discardableResult
+    public func append(device: String, time: Double, measurements: [SenMLMeasurement], replay: (kid: [UInt8], window: ReplayWindow)? = nil) throws -> Int64 {
+        let content = SenMLPack(measurements.map(\.record)).cbor()
+        let nonce = try SecureRandom.bytes(count: 12)
+        // One writer at a time: the row id is allocated, sealed into the AAD and committed under
+        // the lock, so ids are dense and never reused.
+        return try keys.withLock { keys in
+            let id = keys.nextRowID
+            let keyID = keys.current
+            guard let cipher = keys.ciphers[keyID] else { throw GatewayError("no data key \(keyID)") }
+            let sealed = try cipher.seal(content, nonce: nonce, authenticating: Self.rowAAD(id: id, device: device, time: time))
+            do {
+                try pool.write { db in
+                    try db.execute(
+                        sql: "INSERT INTO readings (id, device, time, key_id, nonce, content) VALUES (?, ?, ?, ?, ?, ?)",
+                        arguments: [id, device, time, keyID, Data(nonce), Data(sealed)])
+                    if let replay {
+                        try db.execute(
+                            sql: "INSERT OR REPLACE INTO replay_windows (kid, highest, bitmap) VALUES (?, ?, ?)",
+                            arguments: [Data(replay.kid), replay.window.highest.map { Int64(bitPattern: $0) }, Int64(bitPattern: replay.window.bitmap)])
+                    }
+                }
+            } catch {
+                throw GatewayError("the readings store could not commit: \(error)")
+            }
+            keys.nextRowID += 1
+            return id
+        }
+    }
+
+    /// A kid's persisted replay window.
+    public func replayWindow(kid: [UInt8]) -> ReplayWindow? {
+        try? pool.read { db in
+            guard let row = try Row.fetchOne(db, sql: "SELECT highest, bitmap FROM replay_windows WHERE kid = ?", arguments: [Data(kid)]) else {
+                return nil
+            }
+            let highest: Int64? = row["highest"]
+            let bitmap: Int64 = row["bitmap"]
+            return ReplayWindow(highest: highest.map { UInt64(bitPattern: $0) }, bitmap: UInt64(bitPattern: bitmap))
+        }
+    }
+
+    /// A stored reading, decrypted.
+    public struct Reading: Sendable {
+        public var id: Int64
+        public var device: String
+        public var time: Double
+        public var measurements: [SenMLMeasurement]
+    }
+
+    /// The result of a query: readings that decrypted, and how many rows were corrupt (their
+    /// content or associated data edited) and left out.
+    public struct QueryResult: Sendable {
+        public var readings: [Reading]
+        public var corruptRows: Int
+    }
+
+    /// A device's readings since `since` (seconds since the epoch), newest last, at most `limit`
+    /// (the newest ones).
+    public func readings(device: String, since: Double? = nil, limit: Int = 100) throws -> QueryResult {
+        let rows = try pool.read { db in
+            try Row.fetchAll(db, sql: """
+                SELECT * FROM (SELECT id, device, time, key_id, nonce, content FROM readings
+                WHERE device = ? AND time >= ? ORDER BY id DESC LIMIT ?) ORDER BY id
+                """, arguments: [device, since ?? -Double.greatestFiniteMagnitude, max(1, limit)])
+        }
+        var result = QueryResult(readings: [], corruptRows: 0)
+        keys.withLock { keys in
+            for row in rows {
+                let id: Int64 = row["id"], rowDevice: String = row["device"], time: Double = row["time"]
+                let keyID: Int64 = row["key_id"]
+                do {
+                    guard let cipher = keys.ciphers[keyID] else { throw GatewayError("unknown data key") }
+                    let plain = try cipher.open(Array(row["content"] as Data), nonce: Array(row["nonce"] as Data),
+                                                authenticating: Self.rowAAD(id: id, device: rowDevice, time: time))
+                    let measurements = try SenMLPack(cbor: plain).resolved(now: 0)
+                    result.readings.append(Reading(id: id, device: rowDevice, time: time, measurements: measurements))
+                } catch {
+                    result.corruptRows += 1
+                }
+            }
+        }
+        return result
+    }
+
+    /// Rows in the store.
+    public func count() throws -> Int { try pool.read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM readings") ?? 0 } }
+
+    /// Makes a new data key and re-encrypts every reading under it, in batches, while ingestion
+    /// goes on (new readings use the new key at once). Returns the rows re-encrypted.
+    @discardableResult
+    public func rekey(batchSize: Int = 500) throws -> Int {
+        // The new key becomes current at once: new readings are sealed under it from now on.
+        let newID = try keys.withLock { keys in
+            try pool.write { db -> Int64 in
+                let id = (try Int64.fetchOne(db, sql: "SELECT MAX(id) FROM data_keys") ?? 0) + 1
+                keys.ciphers[id] = try Self.insertDataKey(id: id, db: db, wrapper: keys.wrapper)
+                keys.current = id
+                return id
+            }
+        }
+        var total = 0
+        while true {
+            // Batches under the lock: ingestion waits at most one batch.
+            let done = try keys.withLock { keys in
+                try pool.write { db -> Int in
+                    let rows = try Row.fetchAll(db, sql: "SELECT id, device, time, key_id, nonce, content FROM readings WHERE key_id <> ? LIMIT ?",
+                                                arguments: [newID, batchSize])
+                    var moved = 0
+                    for row in rows {
+                        let id: Int64 = row["id"], device: String = row["device"], time: Double = row["time"]
+                        let aad = Self.rowAAD(id: id, device: device, time: time)
+                        guard let old = keys.ciphers[row["key_id"]], let new = keys.ciphers[newID],
+                              let plain = try? old.open(Array(row["content"] as Data), nonce: Array(row["nonce"] as Data), authenticating: aad)
+                        else { continue }  // a corrupt row stays as it is, and queries report it
+                        let nonce = try SecureRandom.bytes(count: 12)
+                        let sealed = try new.seal(plain, nonce: nonce, authenticating: aad)
+                        try db.execute(sql: "UPDATE readings SET key_id = ?, nonce = ?, content = ? WHERE id = ?",
+                                       arguments: [newID, Data(nonce), Data(sealed), id])
+                        moved += 1
+                    }
+                    return rows.count == batchSize && moved > 0 ? -moved : moved
+                }
+            }
+            total += abs(done)
+            if done >= 0 { break }
+        }
+        return total
+    }
+}

@@ -1,0 +1,72 @@
+/// One SenML record (RFC 8428 §4), as written on the wire: base fields apply to it and to the
+/// records after it. ``SenMLPack/resolved()`` turns a pack into self-contained records.
+public struct SenMLRecord: Sendable, Hashable {
+    public var baseName: String?
+    public var baseTime: Double?
+    public var baseUnit: String?
+    public var baseValue: Double?
+    public var name: String?
+    public var unit: String?
+    public var value: Double?
+    public var stringValue: String?
+    public var boolValue: Bool?
+    public var dataValue: [UInt8]?
+    public var sum: Double?
+    /// Seconds; with a base time, relative to it. Values below 2²⁸ are relative to "now" (§4.5.3).
+    public var time: Double?
+
+    public init(
+        baseName: String? = nil, baseTime: Double? = nil, baseUnit: String? = nil, baseValue: Double? = nil,
+        name: String? = nil, unit: String? = nil, value: Double? = nil, stringValue: String? = nil,
+        boolValue: Bool? = nil, dataValue: [UInt8]? = nil, sum: Double? = nil, time: Double? = nil
+    ) {
+        self.baseName = baseName
+        self.baseTime = baseTime
+        self.baseUnit = baseUnit
+        self.baseValue = baseValue
+        self.name = name
+        self.unit = unit
+        self.value = value
+        self.stringValue = stringValue
+        self.boolValue = boolValue
+        self.dataValue = dataValue
+        self.sum = sum
+        self.time = time
+    }
+
+    /// True when the record carries a value of some kind.
+    public var hasValue: Bool { value != nil || stringValue != nil || boolValue != nil || dataValue != nil || sum != nil }
+}
+
+/// A resolved record (RFC 8428 §4.6): full name, absolute time, one value.
+public struct SenMLMeasurement: Sendable, Hashable {
+    public var name: String
+    public var unit: String?
+    public var value: Double?
+    public var stringValue: String?
+    public var boolValue: Bool?
+    public var dataValue: [UInt8]?
+    public var sum: Double?
+    /// Seconds since the Unix epoch.
+    public var time: Double
+
+    public init(
+        name: String, unit: String? = nil, value: Double? = nil, stringValue: String? = nil, boolValue: Bool? = nil,
+        dataValue: [UInt8]? = nil, sum: Double? = nil, time: Double
+    ) {
+        self.name = name
+        self.unit = unit
+        self.value = value
+        self.stringValue = stringValue
+        self.boolValue = boolValue
+        self.dataValue = dataValue
+        self.sum = sum
+        self.time = time
+    }
+
+    /// The measurement as a self-contained record (`n` is the full name, `t` absolute).
+    public var record: SenMLRecord {
+        SenMLRecord(name: name, unit: unit, value: value, stringValue: stringValue, boolValue: boolValue,
+                    dataValue: dataValue, sum: sum, time: time)
+    }
+}

@@ -1,0 +1,80 @@
+import CoAP
+import Foundation
+import Gateway
+import LibCrypto
+import Logging
+import Sealing
+import SenML
+
+/// A gateway on loopback (free ports) with an in-memory directory of three devices, a readings
+/// store in a temp dir, and helpers to seal and send readings as a node would.
+final class GatewayFixture: Sendable {
+    let directory = InMemoryDirectory()
+    let gateway: Gateway
+    let dataDirectory: String
+    let masterKey: SecureBytes
+    let secrets: [String: DeviceSecret]
+
+    static let devices = ["node-1", "node-2", "admin"]
+
+    init(configure: (inout GatewayConfiguration) -> Void = { _ in }) throws {
+        dataDirectory = FileManager.default.temporaryDirectory.appendingPathComponent("gw-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: dataDirectory, withIntermediateDirectories: true)
+        masterKey = try SecureBytes.random(count: 32)
+        var secrets: [String: DeviceSecret] = [:]
+        for (index, id) in Self.devices.enumerated() {
+            directory.addDevice(GatewayDevice(id: id, isAdmin: id == "admin"))
+            directory.addPSK(identity: "psk-\(id)", key: Array("key-of-\(id)".utf8), deviceID: id)
+            let secret = try DeviceSecret.generate()
+            secrets[id] = secret
+            directory.addSealingSecret(GatewaySealingSecret(
+                deviceID: id, kid: [UInt8(index + 1)], secret: secret.bytes.withUnsafeBytes { Array($0) }))
+        }
+        self.secrets = secrets
+        var configuration = GatewayConfiguration()
+        configuration.port = 0
+        configuration.dtlsPort = 0
+        configuration.handshakeTimeout = .seconds(1)
+        configure(&configuration)
+        var logger = Logger(label: "test.gateway")
+        logger.logLevel = ProcessInfo.processInfo.environment["FIXTURE_DEBUG"] != nil ? .debug : .critical
+        gateway = try Gateway(
+            configuration: configuration, directory: directory, readingsPath: dataDirectory + "/readings.db", masterKey: masterKey,
+            logger: logger)
+        try gateway.start()
+    }
+
+    func stop() {
+        gateway.shutdown()
+        try? FileManager.default.removeItem(atPath: dataDirectory)
+    }
+
+    var plain: String { "coap://127.0.0.1:\(gateway.port!)" }
+    var secure: String { "coaps://127.0.0.1:\(gateway.dtlsPort!)" }
+
+    func client(_ device: String, key: String? = nil) throws -> CoAPClient {
+        var logger = Logger(label: "test.node")
+        logger.logLevel = .critical
+        let dtls = try DTLSClientConfiguration.psk(
+            identity: "psk-\(device)", key: PSKKey(text: key ?? "key-of-\(device)"), handshakeTimeout: .milliseconds(1500))
+        return try CoAPClient(configuration: .init(requestTimeout: .seconds(5), dtls: dtls), logger: logger)
+    }
+
+    func sealer(_ device: String, startingAt first: UInt64 = 0) throws -> Sealer {
+        let index = Self.devices.firstIndex(of: device)!
+        let key = try secrets[device]!.deriveKey(kid: [UInt8(index + 1)])
+        return try Sealer(key: key, deviceID: device, sequenceNumbers: InMemorySequenceNumberSource(startingAt: first))
+    }
+
+    static func reading(_ device: String, temperature: Double = 21.5) -> [UInt8] {
+        SenMLPack([
+            SenMLRecord(baseName: "\(device)/", name: "temp", unit: "Cel", value: temperature),
+            SenMLRecord(name: "hum", unit: "%RH", value: 40),
+            SenMLRecord(name: "bat", unit: "V", value: 3.1),
+        ]).cbor()
+    }
+
+    func post(_ client: CoAPClient, base: String, payload: [UInt8], format: ContentFormat) async throws -> CoAPResponse {
+        try await client.post("\(base)/readings", payload: payload, contentFormat: format)
+    }
+}

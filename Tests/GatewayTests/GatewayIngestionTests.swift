@@ -1,0 +1,173 @@
+import CoAP
+import Foundation
+import Gateway
+import LibCrypto
+import Sealing
+import SenML
+import Testing
+
+/// The gateway end to end on loopback: what is accepted, stored and observed, and every refusal.
+@Suite(.timeLimit(.minutes(2))) struct GatewayIngestionTests {
+    @Test func aSealedReadingOverDTLSIsStoredAndObserved() async throws {
+        let f = try GatewayFixture()
+        defer { f.stop() }
+        let node = try f.client("node-1")
+        defer { node.shutdown() }
+        // An observer (node-1 reading its own readings) sees the next one arrive.
+        let observation = try node.observe("\(f.secure)/readings/node-1")
+        var iterator = observation.makeAsyncIterator()
+        let first = try await iterator.next()
+        #expect(first?.code == .content)
+
+        let sealed = try f.sealer("node-1").seal(GatewayFixture.reading("node-1"), contentFormat: ContentFormat.senmlCBOR.rawValue)
+        let response = try await f.post(node, base: f.secure, payload: sealed, format: .coseEncrypt0)
+        #expect(response.code == .created, "\(response.text)")
+        #expect(response.type == .acknowledgement, "the answer rides on the ACK: ingestion does not suspend")
+        let notification = try await iterator.next()
+        let pack = try SenMLPack(json: notification?.payload ?? [])
+        #expect(pack.records.contains { $0.name == "node-1/temp" && $0.value == 21.5 }, "\(notification?.text ?? "-")")
+
+        let stored = try f.gateway.store.readings(device: "node-1")
+        #expect(stored.readings.count == 1 && stored.readings[0].measurements.count == 3)
+        #expect(f.directory.lastSeen("node-1") != nil)
+    }
+
+    @Test func sealedReadingsAreAcceptedOverPlainCoAPButUnsealedOnesAreNot() async throws {
+        let f = try GatewayFixture()
+        defer { f.stop() }
+        let plain = try CoAPClient()
+        defer { plain.shutdown() }
+        let sealed = try f.sealer("node-2").seal(GatewayFixture.reading("node-2"), contentFormat: ContentFormat.senmlCBOR.rawValue)
+        #expect(try await f.post(plain, base: f.plain, payload: sealed, format: .coseEncrypt0).code == .created, "the seal is the authentication")
+        let unsealed = try await f.post(plain, base: f.plain, payload: GatewayFixture.reading("node-2"), format: .senmlCBOR)
+        #expect(unsealed.code == .unauthorized && unsealed.text.contains("sealed"), "\(unsealed.text)")
+        // Over DTLS too, by default: the device's policy requires seals.
+        let node = try f.client("node-2")
+        defer { node.shutdown() }
+        #expect(try await f.post(node, base: f.secure, payload: GatewayFixture.reading("node-2"), format: .senmlCBOR).code == .unauthorized)
+        f.directory.addDevice(GatewayDevice(id: "node-2", requireSealedReadings: false))
+        #expect(try await f.post(node, base: f.secure, payload: GatewayFixture.reading("node-2"), format: .senmlCBOR).code == .created)
+        #expect(try f.gateway.store.readings(device: "node-2").readings.count == 2)
+    }
+
+    @Test func refusalsAreClearCountedAndStoreNothing() async throws {
+        let f = try GatewayFixture { $0.maxPayloadBytes = 512; $0.maxRecordsPerMessage = 8 }
+        defer { f.stop() }
+        let node = try f.client("node-1")
+        defer { node.shutdown() }
+        let sealer = try f.sealer("node-1")
+        let cbor = ContentFormat.senmlCBOR.rawValue
+
+        // Tampered: one flipped bit in the ciphertext.
+        var tampered = try sealer.seal(GatewayFixture.reading("node-1"), contentFormat: cbor)
+        tampered[tampered.count - 3] ^= 0x01
+        #expect(try await f.post(node, base: f.secure, payload: tampered, format: .coseEncrypt0).code == .unauthorized)
+
+        // Replay: the same message again from another peer (another session/port).
+        let message = try sealer.seal(GatewayFixture.reading("node-1"), contentFormat: cbor)
+        #expect(try await f.post(node, base: f.secure, payload: message, format: .coseEncrypt0).code == .created)
+        let attacker = try CoAPClient()
+        defer { attacker.shutdown() }
+        let replay = try await f.post(attacker, base: f.plain, payload: message, format: .coseEncrypt0)
+        #expect(replay.code == .unauthorized && replay.text.contains("replay"), "\(replay.text)")
+
+        // Another device's base name, sealed by node-1.
+        let foreign = try sealer.seal(GatewayFixture.reading("node-2"), contentFormat: cbor)
+        #expect(try await f.post(node, base: f.secure, payload: foreign, format: .coseEncrypt0).code == .forbidden)
+
+        // node-2's seal over node-1's DTLS session.
+        let other = try f.sealer("node-2").seal(GatewayFixture.reading("node-2"), contentFormat: cbor)
+        #expect(try await f.post(node, base: f.secure, payload: other, format: .coseEncrypt0).code == .forbidden)
+
+        // An unknown kid.
+        let stranger = try DeviceSecret.generate().deriveKey(kid: [0x77])
+        let unknown = try Sealer(key: stranger, deviceID: "node-1", sequenceNumbers: InMemorySequenceNumberSource()).seal(GatewayFixture.reading("node-1"), contentFormat: cbor)
+        #expect(try await f.post(node, base: f.secure, payload: unknown, format: .coseEncrypt0).code == .unauthorized)
+
+        // Oversized, and too many records.
+        #expect(try await f.post(node, base: f.secure, payload: Array(repeating: 0x41, count: 600), format: .coseEncrypt0).code == .requestEntityTooLarge)
+        let many = SenMLPack((0..<20).map { SenMLRecord(name: "x\($0)", value: Double($0)) }).cbor()
+        #expect(try await f.post(node, base: f.secure, payload: try sealer.seal(many, contentFormat: cbor), format: .coseEncrypt0).code == .requestEntityTooLarge)
+
+        // Access denied by a rule.
+        f.directory.deny(deviceID: "node-1", method: "POST", path: "/readings")
+        #expect(try await f.post(node, base: f.secure, payload: try sealer.seal(GatewayFixture.reading("node-1"), contentFormat: cbor), format: .coseEncrypt0).code == .forbidden)
+
+        #expect(try f.gateway.store.readings(device: "node-1").readings.count == 1, "only the one good reading")
+        #expect(try f.gateway.store.readings(device: "node-2").readings.isEmpty)
+        let totals = f.gateway.monitor.totals
+        #expect(totals[.tamperedSeal] == 1 && totals[.replay] == 1 && totals[.foreignBaseName] == 1 && totals[.unknownKid] == 1)
+        #expect(totals[.oversized] == 2 && (totals[.accessDenied] ?? 0) >= 2)
+        #expect(f.directory.auditLog.contains { $0.action == "security.replay" && $0.deviceID == "node-1" })
+    }
+
+    @Test func aRetransmittedSealedMessageIsNotStoredTwice() async throws {
+        let f = try GatewayFixture()
+        defer { f.stop() }
+        let node = try f.client("node-1")
+        defer { node.shutdown() }
+        let message = try f.sealer("node-1").seal(GatewayFixture.reading("node-1"), contentFormat: ContentFormat.senmlCBOR.rawValue)
+        #expect(try await f.post(node, base: f.secure, payload: message, format: .coseEncrypt0).code == .created)
+        // The same bytes from the same peer (the ACK was lost): answered, not stored again.
+        #expect(try await f.post(node, base: f.secure, payload: message, format: .coseEncrypt0).code == .created)
+        #expect(try f.gateway.store.readings(device: "node-1").readings.count == 1)
+    }
+
+    @Test func badHandshakesAndInactiveDevicesAreRefusedAndLockedOut() async throws {
+        let f = try GatewayFixture { $0.lockout = .init(threshold: 3, window: .seconds(60), lockout: .seconds(60)) }
+        defer { f.stop() }
+        let wrongKey = try f.client("node-1", key: "not-the-key")
+        defer { wrongKey.shutdown() }
+        await #expect(throws: CoAPError.self) { try await wrongKey.get("\(f.secure)/health") }
+
+        f.directory.setActive(false, deviceID: "node-2")
+        let revoked = try f.client("node-2")
+        defer { revoked.shutdown() }
+        await #expect(throws: CoAPError.self) { try await revoked.get("\(f.secure)/health") }
+        #expect(await waitFor { (f.gateway.monitor.totals[.unknownIdentity] ?? 0) >= 1 }, "a revoked device's identity is refused like an unknown one")
+
+        // A sealed message from the inactive device over plain CoAP is refused too.
+        let plain = try CoAPClient()
+        defer { plain.shutdown() }
+        let sealed = try f.sealer("node-2").seal(GatewayFixture.reading("node-2"), contentFormat: ContentFormat.senmlCBOR.rawValue)
+        #expect(try await f.post(plain, base: f.plain, payload: sealed, format: .coseEncrypt0).code == .forbidden)
+
+        // Three failures from 127.0.0.1: the address is locked out, even for a good device.
+        #expect(await waitFor { f.gateway.monitor.isLockedOut(address: "127.0.0.1") })
+        let good = try f.client("node-1")
+        defer { good.shutdown() }
+        await #expect(throws: CoAPError.self) { try await good.get("\(f.secure)/health") }
+        #expect(f.directory.auditLog.contains { $0.action == "security.lockout" })
+    }
+
+    @Test func readingsAreReadableByTheirDeviceAndAdminsOnly() async throws {
+        let f = try GatewayFixture()
+        defer { f.stop() }
+        let node1 = try f.client("node-1"), node2 = try f.client("node-2"), admin = try f.client("admin")
+        defer { node1.shutdown(); node2.shutdown(); admin.shutdown() }
+        let sealed = try f.sealer("node-1").seal(GatewayFixture.reading("node-1"), contentFormat: ContentFormat.senmlCBOR.rawValue)
+        #expect(try await f.post(node1, base: f.secure, payload: sealed, format: .coseEncrypt0).code == .created)
+        #expect(try await node1.get("\(f.secure)/readings/node-1").code == .content)
+        #expect(try await node2.get("\(f.secure)/readings/node-1").code == .forbidden)
+        let cbor = try await admin.get("\(f.secure)/readings/node-1?limit=5", accept: .senmlCBOR)
+        #expect(cbor.contentFormat == .senmlCBOR)
+        #expect(try SenMLPack(cbor: cbor.payload).records.count == 3)
+        #expect(try await admin.get("\(f.secure)/security").code == .content)
+        #expect(try await node1.get("\(f.secure)/security").code == .forbidden)
+        let health = try await node1.get("\(f.secure)/health")
+        #expect(health.text.contains("\"readings_total\":1"), "\(health.text)")
+        let plain = try CoAPClient()
+        defer { plain.shutdown() }
+        #expect(try await plain.get("\(f.plain)/readings/node-1").code == .unauthorized, "no identity over plain CoAP")
+        let links = try await plain.get("\(f.plain)/.well-known/core").text
+        #expect(links.contains("</readings>") && links.contains("</health>"), "\(links)")
+    }
+
+    private func waitFor(_ condition: () -> Bool) async -> Bool {
+        for _ in 0..<250 {
+            if condition() { return true }
+            try? await Task.sleep(for: .milliseconds(20))
+        }
+        return condition()
+    }
+}

@@ -1,0 +1,117 @@
+import CBOR
+import Foundation
+import Gateway
+import LibCrypto
+import SenML
+import Testing
+
+/// Readings at rest: nothing readable without the keys, edits detected, keys replaceable.
+@Suite struct ReadingsStoreTests {
+    static func temporaryPath() throws -> String {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("store-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        return dir.appendingPathComponent("readings.db").path
+    }
+
+    static let measurements = [
+        SenMLMeasurement(name: "node-9/kitchen-temperature", unit: "Cel", value: 23.625, time: 1_700_000_000),
+        SenMLMeasurement(name: "node-9/door", stringValue: "wide-open-secret", time: 1_700_000_000),
+    ]
+
+    /// Every file of the store: the database, its WAL and shared memory.
+    static func storeBytes(_ path: String) -> [UInt8] {
+        ["", "-wal", "-shm"].flatMap { (try? Data(contentsOf: URL(fileURLWithPath: path + $0))).map(Array.init) ?? [] }
+    }
+
+    static func contains(_ haystack: [UInt8], _ needle: [UInt8]) -> Bool {
+        guard !needle.isEmpty, haystack.count >= needle.count else { return false }
+        return (0...(haystack.count - needle.count)).contains { haystack[$0..<($0 + needle.count)].elementsEqual(needle) }
+    }
+
+    @Test func noNameValueOrUnitCanBeFoundInTheFiles() throws {
+        let path = try Self.temporaryPath()
+        let store = try ReadingsStore(path: path, masterKey: try SecureBytes.random(count: 32))
+        for _ in 0..<20 { try store.append(device: "node-9", time: 1_700_000_000, measurements: Self.measurements) }
+        let bytes = Self.storeBytes(path)
+        var value = 23.625.bitPattern.bigEndian
+        let needles: [[UInt8]] = [
+            Array("kitchen-temperature".utf8), Array("wide-open-secret".utf8), Array("Cel".utf8),
+            Array("23.625".utf8), withUnsafeBytes(of: &value) { Array($0) },
+            CBOR.float(23.625).encoded(), Array(Hex.encode(Array("kitchen".utf8)).utf8),
+        ]
+        for needle in needles { #expect(!Self.contains(bytes, needle), "found \(needle) in the store's files") }
+        #expect(Self.contains(bytes, Array("node-9".utf8)), "the device id is in clear, for queries")
+        #expect(try store.readings(device: "node-9").readings.count == 20)
+    }
+
+    @Test func editedRowsAreReportedAsCorruptNotReturned() throws {
+        let path = try Self.temporaryPath()
+        let key = try SecureBytes.random(count: 32)
+        do {
+            let store = try ReadingsStore(path: path, masterKey: key)
+            for t in 0..<3 { try store.append(device: "node-9", time: 1_700_000_000 + Double(t), measurements: Self.measurements) }
+            try store.append(device: "node-8", time: 1_700_000_000, measurements: Self.measurements)
+        }
+        // Edit with the sqlite3 shell: flip a ciphertext byte in row 1, move row 2 to node-8's
+        // time, and hand node-8's content to node-9's row 3.
+        let sql = """
+            UPDATE readings SET content = substr(content, 1, 5) || X'FF' || substr(content, 7) WHERE id = 1;
+            UPDATE readings SET time = time + 3600 WHERE id = 2;
+            UPDATE readings SET content = (SELECT content FROM readings WHERE id = 4), nonce = (SELECT nonce FROM readings WHERE id = 4) WHERE id = 3;
+            """
+        let shell = try ChildProcessRunner.run("/usr/bin/sqlite3", [path, sql])
+        #expect(shell == 0)
+        let store = try ReadingsStore(path: path, masterKey: key)
+        let result = try store.readings(device: "node-9")
+        #expect(result.readings.isEmpty, "no edited row is returned")
+        #expect(result.corruptRows == 3)
+        #expect(try store.readings(device: "node-8").readings.count == 1, "untouched rows still read")
+    }
+
+    @Test func aWrongMasterKeyRefusesToOpenAndChangesNothing() throws {
+        let path = try Self.temporaryPath()
+        do {
+            let store = try ReadingsStore(path: path, masterKey: try SecureBytes.random(count: 32))
+            try store.append(device: "node-9", time: 1, measurements: Self.measurements)
+        }
+        let before = Self.storeBytes(path)
+        #expect(throws: GatewayError.self) { try ReadingsStore(path: path, masterKey: try SecureBytes.random(count: 32)) }
+        do {
+            _ = try ReadingsStore(path: path, masterKey: try SecureBytes.random(count: 32))
+        } catch let error as GatewayError {
+            #expect(error.message.contains("master key does not match"))
+        }
+        #expect(Self.storeBytes(path).count >= before.count - 32_768, "nothing was rewritten")
+    }
+
+    @Test func rekeyUnderLoadLosesNoReading() async throws {
+        let path = try Self.temporaryPath()
+        let key = try SecureBytes.random(count: 32)
+        let store = try ReadingsStore(path: path, masterKey: key)
+        for i in 0..<600 { try store.append(device: "node-9", time: Double(i), measurements: Self.measurements) }
+        let writer = Task.detached {
+            for i in 600..<900 { try store.append(device: "node-9", time: Double(i), measurements: Self.measurements) }
+        }
+        let moved = try await Task.detached { try store.rekey(batchSize: 100) }.value
+        try await writer.value
+        #expect(moved >= 600)
+        let all = try store.readings(device: "node-9", limit: 1000)
+        #expect(all.readings.count == 900 && all.corruptRows == 0)
+        // And after reopening (the new data key is stored wrapped).
+        let reopened = try ReadingsStore(path: path, masterKey: key)
+        #expect(try reopened.readings(device: "node-9", limit: 1000).readings.count == 900)
+    }
+}
+
+/// Runs a tool to completion (short-lived, so a blocking wait is fine here).
+enum ChildProcessRunner {
+    static func run(_ path: String, _ arguments: [String]) throws -> Int32 {
+        var pid: pid_t = 0
+        let argv = ([path] + arguments).map { strdup($0) } + [nil]
+        defer { argv.forEach { free($0) } }
+        guard posix_spawn(&pid, path, nil, nil, argv, environ) == 0 else { return -1 }
+        var status: Int32 = 0
+        waitpid(pid, &status, 0)
+        return (status >> 8) & 0xff
+    }
+}

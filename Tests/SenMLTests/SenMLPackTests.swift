@@ -1,0 +1,62 @@
+import CBOR
+import Foundation
+import SenML
+import Testing
+
+@Suite("SenML") struct SenMLPackTests {
+    /// RFC 8428 §5.1.2: multiple data points, base name and base time.
+    let rfcJSON = #"[{"bn":"urn:dev:ow:10e2073a01080063:","bt":1.320067464e+09,"bu":"%RH","v":20},{"u":"lon","v":24.30621},{"u":"lat","v":60.07965},{"t":60,"v":20.3},{"u":"lon","t":60,"v":24.30622},{"u":"lat","t":60,"v":60.07965},{"t":120,"v":20.7},{"u":"lon","t":120,"v":24.30623},{"u":"lat","t":120,"v":60.07966},{"u":"%EL","t":150,"v":98},{"t":180,"v":21.2},{"u":"lon","t":180,"v":24.30628},{"u":"lat","t":180,"v":60.07967}]"#
+
+    @Test func resolvesTheRFCExample() throws {
+        let pack = try SenMLPack(json: Array(rfcJSON.utf8))
+        #expect(pack.records.count == 13)
+        let m = try pack.resolved(now: 0)
+        #expect(m.count == 13)
+        #expect(m[0].name == "urn:dev:ow:10e2073a01080063:" && m[0].unit == "%RH" && m[0].value == 20 && m[0].time == 1_320_067_464)
+        #expect(m[3].time == 1_320_067_524 && m[3].value == 20.3)
+        #expect(m[1].unit == "lon")
+    }
+
+    @Test func jsonAndCBORRoundTrip() throws {
+        let pack = SenMLPack([
+            SenMLRecord(baseName: "node-7/", baseTime: 1_700_000_000, name: "temp", unit: "Cel", value: 21.5),
+            SenMLRecord(name: "door", boolValue: true, time: 1),
+            SenMLRecord(name: "label", stringValue: "kitchen \"west\""),
+            SenMLRecord(name: "blob", dataValue: [0, 1, 2, 255]),
+        ])
+        #expect(try SenMLPack(json: pack.json()) == pack)
+        #expect(try SenMLPack(cbor: pack.cbor()) == pack)
+        // RFC 8428 §6: integer labels; n = 0, v = 2, bn = -2.
+        let item = try CBOR(decoding: pack.cbor())
+        guard case .array(let records) = item, case .map(let first) = records[0] else { Issue.record("not an array of maps"); return }
+        #expect(first.contains { $0.key == .int(-2) && $0.value == .textString("node-7/") })
+        #expect(first.contains { $0.key == .int(2) && $0.value == .float(21.5) })
+    }
+
+    @Test func cborIsCompactForAThreeValueReading() throws {
+        let pack = SenMLPack([
+            SenMLRecord(baseName: "n7/", name: "t", value: 21.5),
+            SenMLRecord(name: "h", value: 40),
+            SenMLRecord(name: "p", value: 1013),
+        ])
+        #expect(pack.cbor().count < pack.json().count)
+        #expect(pack.cbor().count <= 32, "\(pack.cbor().count) bytes")
+    }
+
+    @Test func hostileOrInvalidInputIsRefused() {
+        #expect(throws: SenMLError.self) { try SenMLPack(json: Array("{}".utf8)) }
+        #expect(throws: SenMLError.self) { try SenMLPack(json: Array("[{\"v\":\"x\"}]".utf8)) }
+        #expect(throws: SenMLError.self) { try SenMLPack(json: Array("[{\"vb\":1}]".utf8)) }
+        #expect(throws: SenMLError.self) { try SenMLPack(json: Array("[1,2".utf8)) }
+        let many = "[" + Array(repeating: "{\"n\":\"a\",\"v\":1}", count: 300).joined(separator: ",") + "]"
+        #expect(throws: SenMLError.self) { try SenMLPack(json: Array(many.utf8)) }
+        #expect(throws: SenMLError.self) { try SenMLPack(cbor: [0xA0]) }
+        #expect(throws: SenMLError.self) { try SenMLPack(cbor: [0x9F, 0x9F, 0x9F]) }
+        #expect(throws: SenMLError.self) { try SenMLPack(json: Array("[{\"n\":\" bad name\",\"v\":1}]".utf8)).resolved() }
+        for _ in 0..<200 {
+            let junk = (0..<Int.random(in: 0...64)).map { _ in UInt8.random(in: 0...255) }
+            _ = try? SenMLPack(cbor: junk)
+            _ = try? SenMLPack(json: junk)
+        }
+    }
+}
