@@ -78,6 +78,12 @@ public final class ReadingsStore: Sendable {
         keys = Locked(Keys(ciphers: ciphers, current: current, nextRowID: next, wrapper: wrapper))
     }
 
+    private static func unwrapDataKey(id: Int64, db: Database, wrapper: AEADCipher) throws -> AEADCipher? {
+        guard let row = try Row.fetchOne(db, sql: "SELECT nonce, wrapped FROM data_keys WHERE id = ?", arguments: [id]) else { return nil }
+        let raw = try wrapper.open(Array(row["wrapped"] as Data), nonce: Array(row["nonce"] as Data), authenticating: wrapAAD(id))
+        return try AEADCipher(algorithm: .aes256GCM, key: SecureBytes(raw))
+    }
+
     private static func wrapAAD(_ id: Int64) -> [UInt8] { Array("securecoap data key \(id)".utf8) }
 
     private static func insertDataKey(id: Int64, db: Database, wrapper: AEADCipher) throws -> AEADCipher {
@@ -173,6 +179,10 @@ public final class ReadingsStore: Sendable {
                 let id: Int64 = row["id"], rowDevice: String = row["device"], time: Double = row["time"]
                 let keyID: Int64 = row["key_id"]
                 do {
+                    if keys.ciphers[keyID] == nil {
+                        // Made by `coap-gateway rekey` in another process: unwrap it now.
+                        keys.ciphers[keyID] = try? pool.read { db in try Self.unwrapDataKey(id: keyID, db: db, wrapper: keys.wrapper) }
+                    }
                     guard let cipher = keys.ciphers[keyID] else { throw GatewayError("unknown data key") }
                     let plain = try cipher.open(Array(row["content"] as Data), nonce: Array(row["nonce"] as Data),
                                                 authenticating: Self.rowAAD(id: id, device: rowDevice, time: time))
