@@ -31,8 +31,12 @@ final class ChildProcess: @unchecked Sendable {
             }
         }
         // Nothing else of ours leaks into the child: not the other ends of its pipes (it would
-        // never see end-of-input), not other tests' sockets.
-        posix_spawn_file_actions_addclosefrom_np(&actions, 3)
+        // never see end-of-input), not other tests' sockets. (glibc's addclosefrom_np is not
+        // visible to Swift; close what /proc lists instead.)
+        let open = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd"))?.compactMap { Int32($0) } ?? []
+        for fd in open where fd > 2 {
+            posix_spawn_file_actions_addclose(&actions, fd)
+        }
         var attributes = posix_spawnattr_t()
         posix_spawnattr_init(&attributes)
         defer { posix_spawnattr_destroy(&attributes) }
