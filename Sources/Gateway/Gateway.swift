@@ -25,6 +25,8 @@ public final class Gateway: Service, Sendable {
     let started = Date()
     /// DTLS identity (PSK identity, or the device a certificate mapped to) → device id.
     let identities: Locked<[String: String]>
+    /// Makes `/readings/<device>` a resource of its own, so it can be observed (once per device).
+    let prepareDevice: @Sendable (String) -> Void
 
     public init(
         configuration: GatewayConfiguration, directory: any GatewayDirectory, readingsPath: String, masterKey: SecureBytes,
@@ -82,6 +84,7 @@ public final class Gateway: Service, Sendable {
             guard materialized.withLock({ $0.insert(device).inserted }) else { return }
             serverBox.withLock { $0 }?.materialize(path: "/readings/\(device)")
         }
+        prepareDevice = prepare
         let psk = DTLSServerConfiguration.PSK(hint: configuration.pskHint) { identity, peer in
             if monitor.isLockedOut(address: peer.host) { return nil }
             guard let match = directory.pskKey(forIdentity: identity.text), !monitor.isLockedOut(deviceID: match.deviceID),
@@ -118,11 +121,17 @@ public final class Gateway: Service, Sendable {
         }
         server = try CoAPServer(configuration: serverConfiguration, router: router, logger: logger)
         serverBox.withLock { $0 = server }
-        directory.onChange { devices in ingestor.forget(devices: devices) }
+        directory.onChange { devices in
+            ingestor.forget(devices: devices)
+            for device in devices { prepare(device) }
+        }
     }
 
     /// Binds and starts serving without blocking.
-    public func start() throws { try server.start() }
+    public func start() throws {
+        try server.start()
+        for device in directory.deviceIDs() { prepareDevice(device) }
+    }
 
     /// Serves until graceful shutdown (SIGTERM via ServiceLifecycle) or cancellation.
     public func run() async throws { try await server.run() }

@@ -19,6 +19,12 @@ public protocol GatewayDirectory: Sendable {
     func audit(_ action: String, deviceID: String?, detail: String)
     /// Called after changes, with the devices concerned (empty: anything may have changed).
     func onChange(_ handler: @escaping @Sendable (Set<String>) -> Void)
+    /// Every device id (to prepare their observable resources at start).
+    func deviceIDs() -> [String]
+}
+
+extension GatewayDirectory {
+    public func deviceIDs() -> [String] { [] }
 }
 
 /// A device as the gateway sees it.

@@ -47,6 +47,7 @@ public final class InMemoryDirectory: GatewayDirectory {
 
     public func sealingSecret(forKid kid: [UInt8]) -> GatewaySealingSecret? { state.withLock { $0.secrets[kid] } }
     public func device(_ id: String) -> GatewayDevice? { state.withLock { $0.devices[id] } }
+    public func deviceIDs() -> [String] { state.withLock { Array($0.devices.keys) } }
 
     public func isAllowed(deviceID: String, method: String, path: String) -> Bool {
         state.withLock { s in

@@ -44,6 +44,8 @@ public final class RegistryDirectory: GatewayDirectory {
             isAdmin: device.isAdmin, allowedNames: names)
     }
 
+    public func deviceIDs() -> [String] { (try? registry.devices().map(\.id)) ?? [] }
+
     public func isAllowed(deviceID: String, method: String, path: String) -> Bool {
         registry.isAllowed(deviceID: deviceID, method: method, path: path)
     }

@@ -89,6 +89,19 @@ import Testing
         #expect(got.payload == big, "the client got the whole body back (Block2)")
     }
 
+    @Test func largeResponsesToRequestsWithAQueryArriveWhole() async throws {
+        let fixture = try FixtureServer()
+        defer { fixture.stop() }
+        let client = try Self.client()
+        defer { client.shutdown() }
+        let body = (0..<5000).map { UInt8($0 % 253) }
+        #expect(try await client.put("\(fixture.base)/store/q", payload: body).code == .created)
+        let first = try await client.get("\(fixture.base)/store/q?limit=1000")
+        #expect(first.payload == body, "got \(first.payload.count) bytes")
+        let again = try await client.get("\(fixture.base)/store/q?limit=1000")
+        #expect(again.payload == body, "got \(again.payload.count) bytes")
+    }
+
     @Test func smallBlocksAreUsedWhenAsked() async throws {
         let fixture = try FixtureServer()
         defer { fixture.stop() }

@@ -285,8 +285,12 @@ final class ServerBinding {
         let maxAge = response.options.maxAge.map { Int32(clamping: $0) } ?? -1
         let etag = response.options.eTags.first.map { $0.prefix(8).reduce(UInt64(0)) { ($0 << 8) | UInt64($1) } } ?? 0
         let body = LargeBody.copy(response.payload)
+        // libcoap matches the client's next Block2 requests to this body by resource and query:
+        // without the query, a request that had one is served only its first block.
+        let ownQuery = query == nil ? coap_get_query(request) : nil
+        defer { if let ownQuery { coap_delete_string(ownQuery) } }
         let ok = coap_add_data_large_response(
-            resource, session, request, pdu, query, format, maxAge, etag,
+            resource, session, request, pdu, query ?? ownQuery, format, maxAge, etag,
             response.payload.count, body, LargeBody.release, body)
         if ok == 0 {
             coap_pdu_set_code(pdu, LibCoAPPDU.pduCode(CoAPResponseCode.internalServerError.rawValue))
