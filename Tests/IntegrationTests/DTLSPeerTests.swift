@@ -42,7 +42,7 @@ import Testing
         let wrong = try await Self.coap(["get", "--psk-identity", "node-1", "--psk-key", "wrong", "--handshake-timeout", "2", uri])
         #expect(wrong.status == 5, "a wrong key is a DTLS failure: \(wrong)")
         #expect(wrong.stderr.contains("no DTLS handshake"), "\(wrong)")
-        #expect(Date().timeIntervalSince(start) < 8, "bounded by --handshake-timeout")
+        #expect(Date().timeIntervalSince(start) < 20, "bounded by --handshake-timeout (with room for a loaded machine)")
     }
 
     @Test(arguments: backends) func ourClientVerifiesLibcoapsCertificate(backend: String) async throws {

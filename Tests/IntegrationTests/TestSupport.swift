@@ -135,35 +135,32 @@ enum TestSupport {
         }
     }
 
-    /// Waits until a UDP port on 127.0.0.1 answers a CoAP ping (an empty CON gets an RST).
-    static func waitForCoAPServer(port: UInt16, timeout: Double = 5) async throws {
-        let deadline = Date().addingTimeInterval(timeout)
-        while Date() < deadline {
-            if coapPing(port: port) { return }
-            try await Task.sleep(for: .milliseconds(50))
-        }
-        throw TestFailure("no CoAP server answered on 127.0.0.1:\(port) within \(timeout) s")
-    }
-
-    private static func coapPing(port: UInt16) -> Bool {
+    /// Waits until a UDP port on 127.0.0.1 answers a CoAP ping (an empty CON gets an RST). Never
+    /// blocks a thread: the cooperative pool is shared with every other test.
+    static func waitForCoAPServer(port: UInt16, timeout: Double = 20) async throws {
         let fd = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
         defer { close(fd) }
-        var tv = timeval(tv_sec: 0, tv_usec: 100_000)
-        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
         var addr = sockaddr_in()
         addr.sin_family = sa_family_t(AF_INET)
         addr.sin_port = port.bigEndian
         addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let deadline = Date().addingTimeInterval(timeout)
         let ping: [UInt8] = [0x40, 0x00, 0x12, 0x34]  // CON, empty, MID 0x1234
-        let sent = withUnsafePointer(to: &addr) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                sendto(fd, ping, ping.count, 0, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+        var buf = [UInt8](repeating: 0, count: 64)
+        while Date() < deadline {
+            _ = withUnsafePointer(to: &addr) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                    sendto(fd, ping, ping.count, 0, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+                }
+            }
+            try await Task.sleep(for: .milliseconds(50))
+            while true {
+                let n = recv(fd, &buf, buf.count, Int32(MSG_DONTWAIT))
+                if n < 0 { break }
+                if n >= 4 && buf[0] & 0x30 == 0x30 { return }  // RST
             }
         }
-        guard sent == 4 else { return false }
-        var buf = [UInt8](repeating: 0, count: 64)
-        let n = recv(fd, &buf, buf.count, 0)
-        return n >= 4 && buf[0] & 0x30 == 0x30  // RST
+        throw TestFailure("no CoAP server answered on 127.0.0.1:\(port) within \(timeout) s")
     }
 }
 
@@ -206,7 +203,7 @@ extension TestSupport {
     }
 
     /// Polls `condition` every 20 ms until it holds or `timeout` seconds pass.
-    static func eventually(timeout: Double = 5, _ condition: () -> Bool) async -> Bool {
+    static func eventually(timeout: Double = 15, _ condition: () -> Bool) async -> Bool {
         let deadline = Date().addingTimeInterval(timeout)
         while Date() < deadline {
             if condition() { return true }

@@ -194,8 +194,12 @@ extension LibCoAPEndpoint {
             error = CoAPError(.unreachable, "the peer rejected the message (RST)")
         case COAP_NACK_TLS_FAILED:
             error = CoAPError(.handshakeFailed, "the DTLS session failed")
-        default:
+        case COAP_NACK_ICMP_ISSUE:
             error = CoAPError(.unreachable, "the peer is unreachable (ICMP error or no route)")
+        default:
+            // NOT_DELIVERABLE: libcoap gave up on the message (for a NON request, its own
+            // non-receive timeout fired before ours): to the caller, no response came.
+            error = CoAPError(.timeout, "no response: libcoap could not deliver the request or gave up waiting (NACK \(reason.rawValue))")
         }
         if exchange.isObservation && exchange.registered && reason == COAP_NACK_RST {
             return  // an RST to our deregistration or a stray message; the stream already ended
