@@ -6,7 +6,7 @@ ROOT         := $(abspath .)
 VENV         := $(ROOT)/.venv
 PYTHON       := $(VENV)/bin/python
 SWIFT        ?= swift
-APT_PACKAGES := libcoap3-dev libcoap3-bin libssl-dev libsqlite3-dev pkg-config autoconf automake libtool python3-venv python3-dev
+APT_PACKAGES := libcoap3-dev libcoap3-bin libssl-dev libsqlite3-dev pkg-config autoconf automake libtool gcc python3-venv python3-dev sqlite3 openssl
 SUDO         := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 export SECURECOAP_VENV := $(VENV)
 
@@ -25,11 +25,14 @@ deps:
 	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
 	fi
 
-## Python venv with the interop peers (pycose, cbor2<6, aiocoap ...).
+## Python venv with the interop peers (pycose, cbor2<6, aiocoap + DTLSSocket, python-mbedtls).
+## DTLSSocket is built from source (autoconf, automake, libtool, gcc); its build tools are pinned
+## through PIP_CONSTRAINT, which pip also applies inside its isolated build environments.
 venv: $(VENV)/.stamp
-$(VENV)/.stamp: interop/requirements.txt | deps
+$(VENV)/.stamp: interop/requirements.txt interop/peers/build-constraints.txt | deps
 	@test -x $(PYTHON) || python3 -m venv $(VENV)
-	$(PYTHON) -m pip install -q --disable-pip-version-check -r interop/requirements.txt
+	PIP_CONSTRAINT=$(ROOT)/interop/peers/build-constraints.txt $(PYTHON) -m pip install -q --disable-pip-version-check --no-input -r interop/requirements.txt
+	cd / && $(PYTHON) -c "import aiocoap, DTLSSocket.dtls, mbedtls.tls, pycose, cbor2"
 	@touch $@
 
 build: deps

@@ -14,12 +14,20 @@ let package = Package(
         .library(name: "LibCrypto", targets: ["LibCrypto"]),
         .library(name: "CBOR", targets: ["CBOR"]),
         .library(name: "Sealing", targets: ["Sealing"]),
+        .library(name: "SenML", targets: ["SenML"]),
+        .library(name: "DeviceRegistry", targets: ["DeviceRegistry"]),
+        .library(name: "Gateway", targets: ["Gateway"]),
+        .library(name: "Node", targets: ["Node"]),
         .executable(name: "coap", targets: ["coap"]),
+        .executable(name: "coap-registry", targets: ["coap-registry"]),
+        .executable(name: "coap-gateway", targets: ["coap-gateway"]),
+        .executable(name: "coap-node", targets: ["coap-node"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.6.0"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
     ],
     targets: [
         // C modules
@@ -47,6 +55,31 @@ let package = Package(
         .target(name: "LibCrypto", dependencies: ["CLibCrypto"], swiftSettings: strict),
         .target(name: "CBOR", swiftSettings: strict),
         .target(name: "Sealing", dependencies: ["LibCrypto", "CBOR"], swiftSettings: strict),
+        .target(name: "SenML", dependencies: ["CBOR"], swiftSettings: strict),
+        .target(
+            name: "DeviceRegistry",
+            dependencies: [
+                "LibCrypto",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
+        .target(
+            name: "Gateway",
+            dependencies: [
+                "CoAP", "Sealing", "SenML", "CBOR", "LibCrypto", "DeviceRegistry",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strict
+        ),
+        .target(
+            name: "Node",
+            dependencies: ["CoAP", "Sealing", "SenML", "CBOR", "LibCrypto", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: strict
+        ),
 
         // Executables: argument parsing and wiring only
         .executableTarget(
@@ -61,7 +94,55 @@ let package = Package(
             swiftSettings: strict
         ),
 
+        .executableTarget(
+            name: "coap-registry",
+            dependencies: [
+                "DeviceRegistry", "LibCrypto",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: strict
+        ),
+        .executableTarget(
+            name: "coap-gateway",
+            dependencies: [
+                "Gateway", "DeviceRegistry", "CoAP",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strict
+        ),
+        .executableTarget(
+            name: "coap-node",
+            dependencies: [
+                "Node", "CoAP", "Sealing", "SenML", "LibCrypto",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
+
+        // Examples: one small program per library
+        .executableTarget(
+            name: "coap-example",
+            dependencies: ["CoAP"],
+            path: "Examples/CoAPExample",
+            swiftSettings: strict
+        ),
+        .executableTarget(
+            name: "sealing-example",
+            dependencies: ["Sealing", "LibCrypto"],
+            path: "Examples/SealingExample",
+            swiftSettings: strict
+        ),
+
         // Benchmarks (release builds, run by `make bench`)
+        .executableTarget(
+            name: "coap-bench-server",
+            dependencies: ["CoAP", .product(name: "Logging", package: "swift-log")],
+            path: "Benchmarks/BenchServer",
+            swiftSettings: strict
+        ),
         .executableTarget(
             name: "seal-bench",
             dependencies: ["Sealing", "LibCrypto", "CLibCrypto"],
@@ -79,9 +160,13 @@ let package = Package(
             resources: [.copy("Fixtures")],
             swiftSettings: strict
         ),
+        .testTarget(name: "SenMLTests", dependencies: ["SenML", "CBOR"], swiftSettings: strict),
+        .testTarget(name: "DeviceRegistryTests", dependencies: ["DeviceRegistry", "LibCrypto"], swiftSettings: strict),
+        .testTarget(name: "GatewayTests", dependencies: ["Gateway", "DeviceRegistry", "CoAP", "Sealing", "SenML", "LibCrypto"], swiftSettings: strict),
+        .testTarget(name: "NodeTests", dependencies: ["Node", "CoAP", "Sealing", "SenML", "LibCrypto"], swiftSettings: strict),
         .testTarget(
             name: "IntegrationTests",
-            dependencies: ["CoAP"],
+            dependencies: ["CoAP", "Sealing", "LibCrypto", "SenML", "DeviceRegistry", "Gateway", "Node"],
             swiftSettings: strict
         ),
     ],

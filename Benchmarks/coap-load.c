@@ -1,0 +1,461 @@
+/*
+ * coap-load -- a closed-loop CoAP load generator over libcoap 4.3.1's client API.
+ *
+ *   gcc -O2 -o Benchmarks/coap-load Benchmarks/coap-load.c $(pkg-config --cflags --libs libcoap-3-openssl)
+ *   Benchmarks/coap-load [-k K] [-s S] [-d SEC] [-w SEC] [-n] [-T MS] [-m MSGS] [-P PID] HOST PORT PATH
+ *
+ * S client sessions (each bound to its own ephemeral local port) each keep K GET requests in
+ * flight: every response on a session sends that session's next request. A session starts with
+ * one request and adds one more per response until K are in flight (no burst of S*K datagrams at
+ * start). One thread runs coap_io_process() with a short (10 ms) timeout.
+ *
+ *   -k K     requests in flight per session (default 1)
+ *   -s S     sessions (default 1)
+ *   -d SEC   measured duration (default 5)
+ *   -w SEC   warm-up before measuring (default 1)
+ *   -n       NON requests instead of CON
+ *   -T MS    a NON request with no response after MS milliseconds is lost: counted as an error
+ *            and replaced (default 1000). CON requests are left to libcoap's retransmission;
+ *            when it gives up (nack handler), that is an error.
+ *   -m MSGS  a session that has sent MSGS requests is drained and replaced by a new one on a new
+ *            local port, so a peer pair never comes near its 65,536 message IDs (default 30000)
+ *   -P PID   also report that process's CPU time (the server's) over the measured window
+ *
+ * CON and NSTART: libcoap 4.3.1 holds back a CON request while NSTART CON requests are
+ * outstanding on the session (default NSTART is 1, so K>1 would be serialised). We call
+ * coap_session_set_nstart(session, K) so the K requests really are in flight; NON requests are
+ * not limited by NSTART.
+ *
+ * Output (stdout), one line:
+ *   rps=.. p50_us=.. p99_us=.. p999_us=.. ok=N errors=M late=L srv_cpu_us=.. srv_cpu_pct=..
+ *   cli_cpu_us=.. cli_cpu_pct=.. host_busy_pct=.. steal_pct=.. sessions=.. send_fail=..
+ * rps counts successful (2.xx) responses that arrived inside the measured window; latencies are
+ * send->response of those. errors are non-2.xx responses, nacks and NON timeouts inside the
+ * window; late are responses whose request had already been timed out. srv_cpu_us / cli_cpu_us
+ * are CPU microseconds per successful request (server: from /proc/PID/stat; client: getrusage).
+ * host_busy_pct is the whole machine's busy time (all CPUs, /proc/stat) and steal_pct the
+ * hypervisor's steal, both in % of one CPU: host_busy - srv_cpu_pct - cli_cpu_pct is what other
+ * processes took during the window.
+ */
+#define _GNU_SOURCE
+#include <coap3/coap.h>
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <getopt.h>
+#include <netdb.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <time.h>
+#include <unistd.h>
+
+typedef struct {
+  uint8_t token[8]; /* the request's token (coap_session_new_token: at most 8 bytes) */
+  uint8_t token_len;
+  uint8_t used;
+  uint64_t sent_ns; /* monotonic send time */
+} slot_t;
+
+typedef struct {
+  coap_session_t *session;
+  slot_t *slots;     /* K slots */
+  int inflight;
+  uint64_t sent;     /* requests sent on this coap session */
+  int retiring;      /* sent >= max: drain, then replace */
+} load_session_t;
+
+/* configuration */
+static int cfg_k = 1, cfg_s = 1, cfg_non = 0;
+static double cfg_duration = 5.0, cfg_warmup = 1.0;
+static uint64_t cfg_timeout_ns = 1000ull * 1000000ull;
+static uint64_t cfg_max_per_session = 30000;
+static long cfg_pid = 0;
+static char *path_segments[32];
+static int path_count = 0;
+
+/* state */
+static coap_context_t *ctx;
+static coap_address_t server_addr, local_addr;
+static load_session_t *sessions;
+static uint64_t t_measure_start, t_measure_end;
+static int stopping = 0;
+
+/* results */
+static uint32_t *lat_ns = NULL; /* latencies in the window, ns (capped at ~4.29 s) */
+static size_t lat_count = 0, lat_cap = 0;
+static uint64_t n_ok = 0, n_err = 0, n_late = 0, n_send_fail = 0, n_sessions_opened = 0;
+static uint64_t n_nack[8];     /* by coap_nack_reason_t, over the whole run */
+static uint64_t n_timeout = 0; /* NON requests given up, over the whole run */
+
+static uint64_t now_ns(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static int in_window(uint64_t t) { return t >= t_measure_start && t < t_measure_end; }
+
+static void record_latency(uint64_t ns) {
+  if (lat_count == lat_cap) {
+    lat_cap = lat_cap ? lat_cap * 2 : (1u << 20);
+    lat_ns = realloc(lat_ns, lat_cap * sizeof(*lat_ns));
+    if (!lat_ns) { fprintf(stderr, "coap-load: out of memory\n"); exit(2); }
+  }
+  lat_ns[lat_count++] = ns > UINT32_MAX ? UINT32_MAX : (uint32_t)ns;
+}
+
+/* Sends one GET on slot i of session ls. Returns 0 on success. */
+static int send_request(load_session_t *ls, int i) {
+  coap_session_t *s = ls->session;
+  coap_pdu_t *pdu = coap_pdu_init(cfg_non ? COAP_MESSAGE_NON : COAP_MESSAGE_CON,
+                                  COAP_REQUEST_CODE_GET, coap_new_message_id(s),
+                                  coap_session_max_pdu_size(s));
+  if (!pdu) return -1;
+  uint8_t tok[8];
+  size_t toklen = 0;
+  coap_session_new_token(s, &toklen, tok);
+  if (!coap_add_token(pdu, toklen, tok)) { coap_delete_pdu(pdu); return -1; }
+  for (int p = 0; p < path_count; p++) {
+    coap_add_option(pdu, COAP_OPTION_URI_PATH, strlen(path_segments[p]),
+                    (const uint8_t *)path_segments[p]);
+  }
+  slot_t *sl = &ls->slots[i];
+  memcpy(sl->token, tok, toklen);
+  sl->token_len = (uint8_t)toklen;
+  sl->sent_ns = now_ns();
+  sl->used = 1;
+  ls->inflight++;
+  ls->sent++;
+  if (coap_send(s, pdu) == COAP_INVALID_MID) { /* coap_send frees the PDU either way */
+    sl->used = 0;
+    ls->inflight--;
+    n_send_fail++;
+    return -1;
+  }
+  return 0;
+}
+
+/* After slot i of ls has finished: send its successor unless the run is over or the session is
+ * being replaced. While the session is still ramping up (fewer than K in flight), send one more
+ * as well: a new session starts with one request and doubles, instead of bursting K requests at
+ * once (S*K datagrams at once overflow the server's socket buffer on loopback). */
+static void refill(load_session_t *ls, int i) {
+  if (stopping) return;
+  if (ls->sent >= cfg_max_per_session) { ls->retiring = 1; return; }
+  send_request(ls, i);
+  if (ls->inflight < cfg_k) {
+    for (int j = 0; j < cfg_k; j++) {
+      if (!ls->slots[j].used) { send_request(ls, j); break; }
+    }
+  }
+}
+
+static load_session_t *owner(coap_session_t *s) {
+  return (load_session_t *)coap_session_get_app_data(s);
+}
+
+/* The slot whose request carried this token (the per-session token -> send-time map). */
+static int find_slot(load_session_t *ls, coap_bin_const_t tok) {
+  if (tok.length > 8) return -1;
+  for (int i = 0; i < cfg_k; i++) {
+    slot_t *sl = &ls->slots[i];
+    if (sl->used && sl->token_len == tok.length && memcmp(sl->token, tok.s, tok.length) == 0)
+      return i;
+  }
+  return -1;
+}
+
+static coap_response_t on_response(coap_session_t *session, const coap_pdu_t *sent,
+                                   const coap_pdu_t *received, const coap_mid_t mid) {
+  (void)sent; (void)mid;
+  load_session_t *ls = owner(session);
+  if (!ls) return COAP_RESPONSE_OK;
+  coap_bin_const_t tok = coap_pdu_get_token(received);
+  int i = find_slot(ls, tok);
+  uint64_t t = now_ns();
+  if (i < 0) {
+    if (in_window(t)) n_late++;
+    return COAP_RESPONSE_OK;
+  }
+  slot_t *sl = &ls->slots[i];
+  sl->used = 0;
+  ls->inflight--;
+  if (in_window(t)) {
+    if (COAP_RESPONSE_CLASS(coap_pdu_get_code(received)) == 2) {
+      n_ok++;
+      record_latency(t - sl->sent_ns);
+    } else {
+      n_err++;
+    }
+  }
+  refill(ls, i);
+  return COAP_RESPONSE_OK;
+}
+
+/* A CON request libcoap gave up on (retries exhausted, RST, ICMP error). The slot is not refilled
+ * here: the next response on the session tops it up, or housekeeping restarts an idle session
+ * every 20 ms, so an unreachable server is not hammered in a tight loop. */
+static void on_nack(coap_session_t *session, const coap_pdu_t *sent,
+                    const coap_nack_reason_t reason, const coap_mid_t mid) {
+  (void)mid;
+  n_nack[reason < 8 ? reason : 7]++;
+  load_session_t *ls = owner(session);
+  if (!ls || !sent) return;
+  coap_bin_const_t tok = coap_pdu_get_token(sent);
+  int i = find_slot(ls, tok);
+  if (i < 0) return;
+  ls->slots[i].used = 0;
+  ls->inflight--;
+  if (in_window(now_ns())) n_err++;
+}
+
+static int open_session(load_session_t *ls) {
+  coap_session_t *s = coap_new_client_session(ctx, &local_addr, &server_addr, COAP_PROTO_UDP);
+  if (!s) return -1;
+  if (!cfg_non && cfg_k > 1) {
+    coap_session_set_nstart(s, (uint16_t)cfg_k);
+    if (coap_session_get_nstart(s) != (uint16_t)cfg_k) {
+      fprintf(stderr, "coap-load: NSTART stays %u; CON requests beyond it are queued by libcoap\n",
+              coap_session_get_nstart(s));
+    }
+  }
+  coap_session_set_app_data(s, ls);
+  ls->session = s;
+  ls->inflight = 0;
+  ls->sent = 0;
+  ls->retiring = 0;
+  memset(ls->slots, 0, sizeof(slot_t) * (size_t)cfg_k);
+  n_sessions_opened++;
+  send_request(ls, 0); /* the rest follow as responses arrive (see refill) */
+  return 0;
+}
+
+/* NON loss detection, session replacement and retry of failed sends; main loop only. */
+static void housekeeping(uint64_t t) {
+  for (int j = 0; j < cfg_s; j++) {
+    load_session_t *ls = &sessions[j];
+    if (cfg_non) {
+      for (int i = 0; i < cfg_k; i++) {
+        slot_t *sl = &ls->slots[i];
+        if (sl->used && t - sl->sent_ns > cfg_timeout_ns) {
+          sl->used = 0;
+          ls->inflight--;
+          n_timeout++;
+          if (in_window(t)) n_err++;
+          refill(ls, i);
+        }
+      }
+    }
+    if (ls->retiring && ls->inflight == 0 && !stopping) {
+      coap_session_set_app_data(ls->session, NULL);
+      coap_session_release(ls->session);
+      if (open_session(ls) != 0) {
+        fprintf(stderr, "coap-load: cannot open a replacement session\n");
+        exit(2);
+      }
+    } else if (!stopping && !ls->retiring && ls->inflight == 0) {
+      /* every request of this session failed to send: start it again */
+      send_request(ls, 0);
+    }
+  }
+}
+
+static int resolve(const char *host, const char *port, coap_address_t *out) {
+  struct addrinfo hints, *res;
+  memset(&hints, 0, sizeof(hints));
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_DGRAM;
+  hints.ai_flags = AI_NUMERICSERV;
+  if (getaddrinfo(host, port, &hints, &res) != 0 || !res) return -1;
+  coap_address_init(out);
+  out->size = res->ai_addrlen;
+  memcpy(&out->addr, res->ai_addr, res->ai_addrlen);
+  freeaddrinfo(res);
+  return 0;
+}
+
+static uint64_t proc_cpu_ticks(long pid) {
+  char fn[64], buf[2048];
+  snprintf(fn, sizeof(fn), "/proc/%ld/stat", pid);
+  FILE *f = fopen(fn, "r");
+  if (!f) return 0;
+  size_t n = fread(buf, 1, sizeof(buf) - 1, f);
+  fclose(f);
+  buf[n] = 0;
+  char *p = strrchr(buf, ')'); /* the command name may hold spaces */
+  if (!p) return 0;
+  unsigned long long utime = 0, stime = 0;
+  /* fields after ')': 3 state ... 14 utime 15 stime */
+  if (sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &utime, &stime) != 2)
+    return 0;
+  return utime + stime;
+}
+
+/* Busy and steal jiffies summed over all CPUs, from /proc/stat's "cpu" line. */
+static void host_cpu_ticks(uint64_t *busy, uint64_t *steal) {
+  unsigned long long v[8] = {0};
+  *busy = *steal = 0;
+  FILE *f = fopen("/proc/stat", "r");
+  if (!f) return;
+  int n = fscanf(f, "cpu %llu %llu %llu %llu %llu %llu %llu %llu", &v[0], &v[1], &v[2], &v[3], &v[4],
+                 &v[5], &v[6], &v[7]);
+  fclose(f);
+  if (n < 8) return;
+  /* user nice system idle iowait irq softirq steal */
+  *busy = v[0] + v[1] + v[2] + v[5] + v[6];
+  *steal = v[7];
+}
+
+static uint64_t self_cpu_us(void) {
+  struct rusage ru;
+  getrusage(RUSAGE_SELF, &ru);
+  return (uint64_t)ru.ru_utime.tv_sec * 1000000ull + (uint64_t)ru.ru_utime.tv_usec +
+         (uint64_t)ru.ru_stime.tv_sec * 1000000ull + (uint64_t)ru.ru_stime.tv_usec;
+}
+
+static int cmp_u32(const void *a, const void *b) {
+  uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+  return x < y ? -1 : x > y;
+}
+
+static double percentile_us(double q) {
+  if (lat_count == 0) return 0;
+  size_t i = (size_t)(q * (double)(lat_count - 1) + 0.5);
+  return lat_ns[i] / 1000.0;
+}
+
+static void usage(const char *argv0) {
+  fprintf(stderr,
+          "usage: %s [-k inflight/session] [-s sessions] [-d seconds] [-w warmup-seconds] [-n]\n"
+          "          [-T non-timeout-ms] [-m max-requests/session] [-P server-pid] HOST PORT PATH\n",
+          argv0);
+  exit(2);
+}
+
+int main(int argc, char **argv) {
+  int opt;
+  while ((opt = getopt(argc, argv, "k:s:d:w:nT:m:P:")) != -1) {
+    switch (opt) {
+    case 'k': cfg_k = atoi(optarg); break;
+    case 's': cfg_s = atoi(optarg); break;
+    case 'd': cfg_duration = atof(optarg); break;
+    case 'w': cfg_warmup = atof(optarg); break;
+    case 'n': cfg_non = 1; break;
+    case 'T': cfg_timeout_ns = (uint64_t)atol(optarg) * 1000000ull; break;
+    case 'm': cfg_max_per_session = (uint64_t)atoll(optarg); break;
+    case 'P': cfg_pid = atol(optarg); break;
+    default: usage(argv[0]);
+    }
+  }
+  if (argc - optind != 3 || cfg_k < 1 || cfg_k > 4096 || cfg_s < 1 || cfg_duration <= 0 ||
+      cfg_warmup < 0 || cfg_max_per_session < (uint64_t)cfg_k)
+    usage(argv[0]);
+  const char *host = argv[optind], *port = argv[optind + 1];
+  char *path = strdup(argv[optind + 2]);
+  for (char *seg = strtok(path, "/"); seg && path_count < 32; seg = strtok(NULL, "/"))
+    path_segments[path_count++] = seg;
+
+  coap_startup();
+  /* libcoap 4.3.1 logs every ICMP error and RST at CRIT/ALERT; failures are counted instead. */
+  coap_set_log_level(LOG_EMERG);
+  if (resolve(host, port, &server_addr) != 0) {
+    fprintf(stderr, "coap-load: cannot resolve %s:%s\n", host, port);
+    return 2;
+  }
+  /* Each session binds its own socket to HOST's address family, port 0 (ephemeral). */
+  local_addr = server_addr;
+  if (local_addr.addr.sa.sa_family == AF_INET) local_addr.addr.sin.sin_port = 0;
+  else local_addr.addr.sin6.sin6_port = 0;
+
+  ctx = coap_new_context(NULL);
+  if (!ctx) { fprintf(stderr, "coap-load: no context\n"); return 2; }
+  coap_register_response_handler(ctx, on_response);
+  coap_register_nack_handler(ctx, on_nack);
+
+  sessions = calloc((size_t)cfg_s, sizeof(*sessions));
+  for (int j = 0; j < cfg_s; j++) {
+    sessions[j].slots = calloc((size_t)cfg_k, sizeof(slot_t));
+  }
+
+  uint64_t t0 = now_ns();
+  t_measure_start = t0 + (uint64_t)(cfg_warmup * 1e9);
+  t_measure_end = t_measure_start + (uint64_t)(cfg_duration * 1e9);
+  for (int j = 0; j < cfg_s; j++) {
+    if (open_session(&sessions[j]) != 0) {
+      fprintf(stderr, "coap-load: cannot open session %d\n", j);
+      return 2;
+    }
+  }
+
+  int measuring = 0;
+  uint64_t srv0 = 0, srv1 = 0, cli0 = 0, cli1 = 0, last_house = t0;
+  uint64_t host0 = 0, host1 = 0, steal0 = 0, steal1 = 0;
+  for (;;) {
+    coap_io_process(ctx, 10);
+    uint64_t t = now_ns();
+    if (!measuring && t >= t_measure_start) {
+      measuring = 1;
+      if (cfg_pid) srv0 = proc_cpu_ticks(cfg_pid);
+      cli0 = self_cpu_us();
+      host_cpu_ticks(&host0, &steal0);
+    }
+    if (t >= t_measure_end) {
+      if (cfg_pid) srv1 = proc_cpu_ticks(cfg_pid);
+      cli1 = self_cpu_us();
+      host_cpu_ticks(&host1, &steal1);
+      stopping = 1;
+      break;
+    }
+    if (t - last_house >= 20 * 1000000ull) {
+      housekeeping(t);
+      last_house = t;
+    }
+  }
+
+  qsort(lat_ns, lat_count, sizeof(*lat_ns), cmp_u32);
+  double secs = (double)(t_measure_end - t_measure_start) / 1e9;
+  double rps = (double)n_ok / secs;
+  double ticks = (double)sysconf(_SC_CLK_TCK);
+  double srv_cpu_s = cfg_pid ? (double)(srv1 - srv0) / ticks : 0;
+  double cli_cpu_s = (double)(cli1 - cli0) / 1e6;
+  double per = n_ok ? 1e6 / (double)n_ok : 0;
+  printf("rps=%.1f p50_us=%.1f p99_us=%.1f p999_us=%.1f ok=%llu errors=%llu late=%llu "
+         "srv_cpu_us=%.2f srv_cpu_pct=%.1f cli_cpu_us=%.2f cli_cpu_pct=%.1f host_busy_pct=%.1f "
+         "steal_pct=%.1f sessions=%llu send_fail=%llu\n",
+         rps, percentile_us(0.50), percentile_us(0.99), percentile_us(0.999),
+         (unsigned long long)n_ok, (unsigned long long)n_err, (unsigned long long)n_late,
+         srv_cpu_s * per, 100.0 * srv_cpu_s / secs, cli_cpu_s * per, 100.0 * cli_cpu_s / secs,
+         100.0 * (double)(host1 - host0) / ticks / secs, 100.0 * (double)(steal1 - steal0) / ticks / secs,
+         (unsigned long long)n_sessions_opened, (unsigned long long)n_send_fail);
+  fflush(stdout);
+  if (n_nack[0] + n_nack[1] + n_nack[2] + n_nack[3] + n_nack[4] + n_timeout > 0) {
+    fprintf(stderr, "coap-load: failures over the whole run: NON timeouts %llu, nacks: too many retries %llu, "
+            "not deliverable %llu, RST %llu, TLS %llu, ICMP %llu\n", (unsigned long long)n_timeout,
+            (unsigned long long)n_nack[COAP_NACK_TOO_MANY_RETRIES], (unsigned long long)n_nack[COAP_NACK_NOT_DELIVERABLE],
+            (unsigned long long)n_nack[COAP_NACK_RST], (unsigned long long)n_nack[COAP_NACK_TLS_FAILED],
+            (unsigned long long)n_nack[COAP_NACK_ICMP_ISSUE]);
+  }
+  if (n_ok == 0) {
+    fprintf(stderr, "coap-load: no successful response in the measured window\n");
+    return 1;
+  }
+
+  /* Outstanding CON requests would be retransmitted by coap_free_context's teardown paths;
+   * just drop everything. */
+  for (int j = 0; j < cfg_s; j++) {
+    if (sessions[j].session) {
+      coap_session_set_app_data(sessions[j].session, NULL);
+      coap_session_release(sessions[j].session);
+    }
+    free(sessions[j].slots);
+  }
+  free(sessions);
+  coap_free_context(ctx);
+  coap_cleanup();
+  free(lat_ns);
+  free(path);
+  return 0;
+}

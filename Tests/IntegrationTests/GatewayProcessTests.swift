@@ -1,0 +1,111 @@
+import CoAP
+import Foundation
+import LibCrypto
+import Sealing
+import SenML
+import Testing
+
+/// `coap-gateway` as a process, provisioned with `coap-registry`: what an operator runs.
+@Suite(.timeLimit(.minutes(3))) struct GatewayProcessTests {
+    /// A data directory with a registry holding `node-1` (PSK and a sealing secret).
+    struct Provisioned {
+        let dir: String
+        let secret: DeviceSecret
+        let pskHex: String
+
+        init() async throws {
+            dir = FileManager.default.temporaryDirectory.appendingPathComponent("gwp-\(UUID().uuidString)").path
+            try FileManager.default.createDirectory(atPath: dir + "/data", withIntermediateDirectories: true)
+            secret = try DeviceSecret.generate()
+            try secret.fileRepresentation().write(toFile: dir + "/node-1.secret", atomically: true, encoding: .utf8)
+            chmod(dir + "/node-1.secret", 0o600)
+            pskHex = Hex.encode(try SecureRandom.bytes(count: 16))
+            let registry = try TestSupport.product("coap-registry")
+            let db = ["--db", dir + "/data/registry.db"]
+            let initialized = try await TestSupport.run(registry, ["init"] + db)
+            #expect(initialized.status == 0, "\(initialized)")
+            let added = try await TestSupport.run(registry, [
+                "add", "node-1", "--psk-key-hex", pskHex, "--sealing-secret-file", dir + "/node-1.secret", "--kid", "01",
+                "--allow", "POST /readings", "--allow", "GET /readings/{device}",
+            ] + db)
+            #expect(added.status == 0, "\(added)")
+        }
+
+        func startGateway() async throws -> (TestSupport.Background, plain: UInt16, dtls: UInt16) {
+            let portsFile = dir + "/ports-\(UUID().uuidString)"
+            let gateway = try TestSupport.Background(
+                try TestSupport.product("coap-gateway"),
+                ["run", "--data", dir + "/data", "--port", "0", "--dtls-port", "0", "--ports-file", portsFile, "--log-level", "warning"])
+            for _ in 0..<200 {
+                if let text = try? String(contentsOfFile: portsFile, encoding: .utf8), text.hasSuffix("\n") {
+                    let ports = text.split(separator: " ").compactMap { UInt16($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
+                    if ports.count == 2 { return (gateway, ports[0], ports[1]) }
+                }
+                try await Task.sleep(for: .milliseconds(50))
+            }
+            throw TestFailure("coap-gateway did not start: \(gateway.log)")
+        }
+    }
+
+    static func reading(_ i: Int) -> [UInt8] {
+        SenMLPack([SenMLRecord(baseName: "node-1/", name: "seq", value: Double(i))]).cbor()
+    }
+
+    @Test func aKilledGatewayLosesNoAcknowledgedReading() async throws {
+        let setup = try await Provisioned()
+        defer { try? FileManager.default.removeItem(atPath: setup.dir) }
+        let (gateway, _, dtls) = try await setup.startGateway()
+        let key = try setup.secret.deriveKey(kid: [0x01])
+        let sealer = try Sealer(key: key, deviceID: "node-1", sequenceNumbers: InMemorySequenceNumberSource(startingAt: 1))
+        let client = try CoAPClient(configuration: .init(
+            requestTimeout: .seconds(3), maxRetransmit: 1,
+            dtls: .psk(identity: "node-1", key: PSKKey(hex: setup.pskHex))))
+        defer { client.shutdown() }
+
+        // A burst of CON readings, 8 at a time; the gateway is killed (SIGKILL) in the middle.
+        let acknowledged = Locked<Set<Int>>([])
+        let killer = Task {
+            try await Task.sleep(for: .milliseconds(700))
+            gateway.child.signal(SIGKILL)
+        }
+        await withTaskGroup(of: Void.self) { group in
+            for lane in 0..<8 {
+                group.addTask {
+                    for i in stride(from: lane, to: 4000, by: 8) {
+                        guard let sealed = try? sealer.seal(Self.reading(i), contentFormat: ContentFormat.senmlCBOR.rawValue) else { return }
+                        guard let response = try? await client.post("coaps://127.0.0.1:\(dtls)/readings", payload: sealed, contentFormat: .coseEncrypt0)
+                        else { return }  // the gateway is gone
+                        if response.code == .created { acknowledged.update { _ = $0.insert(i) } }
+                    }
+                }
+            }
+        }
+        try await killer.value
+        gateway.stop()
+        #expect(acknowledged.get().count > 10, "the burst got going before the kill")
+
+        // A new gateway on the same data: every acknowledged reading is there.
+        let (restarted, _, dtls2) = try await setup.startGateway()
+        defer { restarted.stop() }
+        let reader = try CoAPClient(configuration: .init(dtls: .psk(identity: "node-1", key: PSKKey(hex: setup.pskHex))))
+        defer { reader.shutdown() }
+        let response = try await reader.get("coaps://127.0.0.1:\(dtls2)/readings/node-1?limit=1000", accept: .senmlCBOR)
+        #expect(response.code == .content)
+        let stored = Set(try SenMLPack(cbor: response.payload).records.compactMap { $0.value.map { Int($0) } })
+        let lost = acknowledged.get().subtracting(stored)
+        #expect(lost.isEmpty, "acknowledged but not stored: \(lost.sorted().prefix(20))")
+    }
+
+    @Test func aWrongMasterKeyStopsTheGatewayWithAClearMessage() async throws {
+        let setup = try await Provisioned()
+        defer { try? FileManager.default.removeItem(atPath: setup.dir) }
+        let wrongKey = setup.dir + "/wrong.key"
+        try (Hex.encode(try SecureRandom.bytes(count: 32)) + "\n").write(toFile: wrongKey, atomically: true, encoding: .utf8)
+        chmod(wrongKey, 0o600)
+        let r = try await TestSupport.run(
+            try TestSupport.product("coap-gateway"),
+            ["run", "--data", setup.dir + "/data", "--master-key-file", wrongKey, "--port", "0", "--dtls-port", "0"], timeout: 20)
+        #expect(r.status != 0)
+        #expect(r.stderr.contains("master key"), "\(r)")
+    }
+}

@@ -1,0 +1,59 @@
+import CoAP
+import Foundation
+@testable import Node
+import Sealing
+import SenML
+import Testing
+
+@Suite("Sealing state: sequence numbers and rotation")
+struct SealingStateTests {
+    @Test("sequence numbers are never reused across restarts (the gateway's replay window accepts every message)")
+    func sequenceAcrossRestarts() async throws {
+        let fixture = try NodeFixture()
+        defer { fixture.tearDown() }
+        try fixture.gateway.start()
+        for run in 0..<3 {
+            let reporter = try fixture.reporter(fixture.configuration(secure: false))
+            for i in 0..<3 {
+                let report = try await reporter.report(threeValues(run * 3 + i))
+                if report.delivered != 1 { print("DIAG run \(run) i \(i):", report.error ?? "nil", await reporter.status.lastDeliveryError ?? "nil") }
+                #expect(report.delivered == 1)
+            }
+            await reporter.shutdown()
+        }
+        let numbers = fixture.gateway.readings.compactMap(\.sequenceNumber)
+        #expect(numbers.count == 9)
+        #expect(Set(numbers).count == 9)
+        #expect(numbers == numbers.sorted())
+        #expect(fixture.gateway.refusedCount == 0)
+    }
+
+    @Test("rotation: the node switches to the new kid, for new and queued readings alike, and keeps working")
+    func rotation() async throws {
+        let fixture = try NodeFixture(kids: [[0x01], [0x02]])
+        defer { fixture.tearDown() }
+        try fixture.gateway.start()
+        let reporter = try fixture.reporter(fixture.configuration(secure: false, kid: [0x01]))
+        try await reporter.report(threeValues(0))
+        fixture.gateway.stop()
+        try await reporter.report(threeValues(1))  // queued; sealed when it is sent, with the kid of that moment
+        try await reporter.rotate(to: [0x02])
+        #expect(await reporter.status.kid == [0x02])
+        try fixture.gateway.start()
+        try await reporter.report(threeValues(2))
+        _ = await reporter.flush(timeout: .seconds(30))
+        await reporter.shutdown()
+
+        #expect(temperatures(fixture.gateway) == [20, 20.25, 20.5])
+        #expect(fixture.gateway.readings.first?.kid == [0x01])
+        #expect(fixture.gateway.readings.dropFirst().allSatisfy { $0.kid == [0x02] })
+
+        // A restart with the new kid on the command line (a --kid change) goes on with it.
+        let restarted = try fixture.reporter(fixture.configuration(secure: false, kid: [0x02]))
+        try await restarted.report(threeValues(3))
+        await restarted.shutdown()
+        #expect(fixture.gateway.readings.last?.kid == [0x02])
+        #expect(temperatures(fixture.gateway).last == 20.75)
+        #expect(FileManager.default.fileExists(atPath: fixture.dataDirectory + "/seq-02"))
+    }
+}

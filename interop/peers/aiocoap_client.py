@@ -1,0 +1,162 @@
+#!/usr/bin/env python3
+"""CoAP client on aiocoap 0.4.17 (coaps:// through tinydtls/DTLSSocket, PSK only): one request or
+an observation, with a time limit that aiocoap itself does not have.
+
+Prints one JSON object per response on stdout, e.g.
+  {"code": "2.05", "payload": "hello", "observe": null, "cipher": "TLS_PSK_WITH_AES_128_CCM_8"}
+("cipher" is read from the server's ServerHello on the wire, for coaps:// only; "observe" is the
+Observe option of a notification). Diagnostics go to stderr.
+
+Exit codes: 0 success (every response 2.xx, and --observe N responses seen); 1 an error response
+(4.xx/5.xx); 2 usage or a missing module; 3 the DTLS handshake failed or did not complete in time
+(tinydtls waits forever on a wrong PSK key: here that ends by the time limit); 4 no (or too few)
+responses in time after the handshake; 5 anything else. --timeout (default 15 s) is a hard limit
+for the whole run.
+"""
+
+import argparse
+import asyncio
+import json
+import logging
+import os
+import signal
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import dtlswire  # noqa: E402
+
+EXIT_OK, EXIT_RESPONSE, EXIT_USAGE, EXIT_HANDSHAKE, EXIT_TIMEOUT, EXIT_OTHER = 0, 1, 2, 3, 4, 5
+
+# What the DTLS side saw, filled in by the hooks below.
+dtls_state = {"used": False, "connected": False, "cipher": None, "fatal": None}
+
+
+def fail(status, message):
+    print("aiocoap_client: " + message, file=sys.stderr, flush=True)
+    os._exit(status)
+
+
+def hook_tinydtls():
+    """Records the handshake's completion, fatal alerts and the chosen suite: aiocoap's tinydtls
+    transport reports none of them to the caller in a usable way."""
+    from aiocoap.transports import tinydtls
+
+    connection = tinydtls.DTLSClientConnection
+    original_event = connection._event
+
+    def _event(self, level, code):
+        dtls_state["used"] = True
+        if (level, code) == (tinydtls.LEVEL_NOALERT, tinydtls.DTLS_EVENT_CONNECTED):
+            dtls_state["connected"] = True
+        elif level == tinydtls.LEVEL_FATAL and code != tinydtls.CODE_CLOSE_NOTIFY:
+            dtls_state["fatal"] = code
+        return original_event(self, level, code)
+
+    connection._event = _event
+    single = connection.SingleConnection
+    original_received = single.datagram_received
+
+    def datagram_received(self, data, addr):
+        dtls_state["used"] = True
+        if dtls_state["cipher"] is None:
+            dtls_state["cipher"] = dtlswire.server_hello_suite(data)
+        return original_received(self, data, addr)
+
+    single.datagram_received = datagram_received
+
+
+def report(response):
+    code = response.code.dotted  # "2.05"
+    print(json.dumps({
+        "code": code,
+        "payload": response.payload.decode("utf-8", "replace"),
+        "observe": response.opt.observe,
+        "cipher": dtls_state["cipher"],
+    }), flush=True)
+    return code.startswith("2.")
+
+
+async def run(args):
+    import aiocoap
+
+    context = await aiocoap.Context.create_client_context()
+    if args.identity is not None:
+        context.client_credentials.load_from_dict({
+            args.uri.split("/", 3)[0] + "//" + args.uri.split("/", 3)[2] + "/*": {"dtls": {
+                "psk": {"ascii": args.key} if args.key is not None else {"hex": args.key_hex},
+                "client-identity": {"ascii": args.identity},
+            }}})
+    elif args.credentials:
+        context.client_credentials.load_from_dict(json.load(open(args.credentials)))
+
+    code = {"get": aiocoap.GET, "post": aiocoap.POST, "put": aiocoap.PUT, "delete": aiocoap.DELETE}[args.method]
+    request = aiocoap.Message(code=code, uri=args.uri, payload=args.payload.encode())
+    if args.content_format is not None:
+        request.opt.content_format = args.content_format
+    if args.observe:
+        request.opt.observe = 0
+    pending = context.request(request)
+    all_good = report(await pending.response)
+    seen = 1
+    if args.observe:
+        async for notification in pending.observation:
+            all_good = report(notification) and all_good
+            seen += 1
+            if seen >= args.observe:
+                pending.observation.cancel()
+                break
+        if seen < args.observe:
+            fail(EXIT_TIMEOUT, "the observation ended after %d of %d responses" % (seen, args.observe))
+    try:
+        await asyncio.wait_for(context.shutdown(), 2)
+    except Exception:  # aiocoap's tinydtls transport complains on shutdown; the answer is in
+        pass
+    return EXIT_OK if all_good else EXIT_RESPONSE
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("uri", help="coap://HOST:PORT/PATH or coaps://HOST:PORT/PATH")
+    parser.add_argument("--method", default="get", choices=["get", "post", "put", "delete"])
+    parser.add_argument("--payload", default="")
+    parser.add_argument("--content-format", type=int)
+    parser.add_argument("--identity", help="PSK identity (ASCII)")
+    parser.add_argument("--key", help="PSK key as ASCII text")
+    parser.add_argument("--key-hex", help="PSK key as hex")
+    parser.add_argument("--credentials", help="an aiocoap credentials JSON file instead of --identity/--key")
+    parser.add_argument("--observe", type=int, default=0, metavar="N",
+                        help="observe: wait for N responses (the first one and N-1 notifications)")
+    parser.add_argument("--timeout", type=float, default=15.0, help="hard limit for the whole run")
+    parser.add_argument("--debug", action="store_true")
+    args = parser.parse_args()
+
+    if args.identity is not None and (args.key is None) == (args.key_hex is None):
+        fail(EXIT_USAGE, "with --identity give exactly one of --key and --key-hex")
+    logging.basicConfig(level=logging.DEBUG if args.debug else logging.CRITICAL, stream=sys.stderr)
+    # The hard limit, in case the event loop itself is stuck.
+    signal.signal(signal.SIGALRM, lambda *_: fail(EXIT_TIMEOUT, "hard time limit of %.1f s reached" % (args.timeout + 2)))
+    signal.setitimer(signal.ITIMER_REAL, args.timeout + 2)
+    try:
+        import aiocoap  # noqa: F401
+        if args.uri.startswith("coaps://"):
+            import DTLSSocket  # noqa: F401
+            hook_tinydtls()
+    except ImportError as error:
+        fail(EXIT_USAGE, "%s is not installed: run `make venv`" % error.name)
+
+    try:
+        status = asyncio.run(asyncio.wait_for(run(args), args.timeout))
+    except (asyncio.TimeoutError, TimeoutError):
+        if dtls_state["used"] and not dtls_state["connected"]:
+            fail(EXIT_HANDSHAKE, "no DTLS handshake within %.1f s (tinydtls waits silently; a wrong PSK key does this)" % args.timeout)
+        fail(EXIT_TIMEOUT, "no complete answer within %.1f s" % args.timeout)
+    except Exception as error:  # noqa: BLE001
+        if dtls_state["fatal"] is not None or (dtls_state["used"] and not dtls_state["connected"]):
+            fail(EXIT_HANDSHAKE, "DTLS handshake failed (alert %s): %s: %s" % (dtls_state["fatal"], type(error).__name__, error))
+        fail(EXIT_OTHER, "%s: %s" % (type(error).__name__, error))
+    sys.stdout.flush()
+    os._exit(status)
+
+
+if __name__ == "__main__":
+    main()
