@@ -6,7 +6,7 @@ struct RegistryCommand: ParsableCommand {
         commandName: "coap-registry",
         abstract: "Manage the SecureCoAP device registry: devices, credentials, access rules and the audit log.",
         discussion: """
-            The registry is an SQLite database (--db, default $SECURECOAP_REGISTRY_DB or ./registry.db). \
+            The registry is an SQLite database (--db, default $SECURECOAP_REGISTRY_DB or ./data/registry.db). \
             Secrets in it are encrypted under a master key file (--master-key-file, default \
             $SECURECOAP_MASTER_KEY_FILE or <db>.master-key), which `init` creates with mode 0600.
 

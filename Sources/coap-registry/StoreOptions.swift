@@ -4,7 +4,7 @@ import Foundation
 
 /// Where the registry is: every command takes these.
 struct StoreOptions: ParsableArguments {
-    @Option(name: .customLong("db"), help: "The registry database (default: $SECURECOAP_REGISTRY_DB or ./registry.db).")
+    @Option(name: .customLong("db"), help: "The registry database (default: $SECURECOAP_REGISTRY_DB or ./data/registry.db).")
     var database: String?
 
     @Option(name: .customLong("master-key-file"), help: "The master key file (default: $SECURECOAP_MASTER_KEY_FILE or <db>.master-key).")
@@ -23,7 +23,7 @@ struct StoreOptions: ParsableArguments {
         if let fromEnvironment = ProcessInfo.processInfo.environment["SECURECOAP_REGISTRY_DB"], !fromEnvironment.isEmpty {
             return fromEnvironment
         }
-        return "./registry.db"
+        return "./data/registry.db"
     }
 
     /// The master key path in use.
