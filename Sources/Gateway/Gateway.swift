@@ -55,17 +55,19 @@ public final class Gateway: Service, Sendable {
         let deviceOf: @Sendable (CoAPRequest) -> String? = { request in
             request.identity.flatMap { identity in identities.withLock { $0[identity] } }
         }
-        router.post("/readings", attributes: .init(resourceTypes: ["securecoap.readings"], title: "SenML readings, sealed")) { request in
+        // Synchronous handlers: called on the loop thread with no task per request, so every
+        // answer rides on the ACK and a reading costs one store commit, nothing more.
+        router.on(.post, "/readings", attributes: .init(resourceTypes: ["securecoap.readings"], title: "SenML readings, sealed"), synchronous: { request in
             ingestor.ingest(request, channelDevice: deviceOf(request))
-        }
+        })
         let started = self.started
-        router.get("/readings/{device}", attributes: .init(resourceTypes: ["securecoap.readings"], observable: true)) { request in
+        router.on(.get, "/readings/{device}", attributes: .init(resourceTypes: ["securecoap.readings"], observable: true), synchronous: { request in
             Self.readings(request, requester: deviceOf(request), directory: directory, store: store, monitor: monitor)
-        }
-        router.get("/health", attributes: .init(resourceTypes: ["securecoap.health"], contentFormats: [.json])) { _ in
+        })
+        router.on(.get, "/health", attributes: .init(resourceTypes: ["securecoap.health"], contentFormats: [.json]), synchronous: { _ in
             Self.health(store: store, ingestor: ingestor, started: started)
-        }
-        router.get("/security", attributes: .init(resourceTypes: ["securecoap.security"], contentFormats: [.json])) { request in
+        })
+        router.on(.get, "/security", attributes: .init(resourceTypes: ["securecoap.security"], contentFormats: [.json]), synchronous: { request in
             guard let requester = deviceOf(request), directory.device(requester)?.isAdmin == true else {
                 return CoAPResponse.status(.forbidden)
             }
@@ -73,7 +75,7 @@ public final class Gateway: Service, Sendable {
             response.payload = monitor.reportJSON()
             response.options.contentFormat = .json
             return response
-        }
+        })
 
         var serverConfiguration = CoAPServer.Configuration(
             host: configuration.host, port: configuration.port, plainCoAP: configuration.plainCoAP, dtlsPort: configuration.dtlsPort)

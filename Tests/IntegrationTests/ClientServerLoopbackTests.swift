@@ -278,3 +278,27 @@ import Testing
         (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd").count) ?? 0
     }
 }
+
+/// Synchronous handlers: called on the loop thread, always piggybacked, a throw is a 5.00.
+@Suite struct SynchronousHandlerTests {
+    @Test func synchronousHandlersAnswerInTheACKAndFailAsAsyncOnesDo() async throws {
+        var router = CoAPRouter()
+        router.on(.get, "/now", synchronous: { _ in CoAPResponse(text: "sync") })
+        router.on(.get, "/items/{id}", synchronous: { request in CoAPResponse(text: request.parameters["id"] ?? "-") })
+        router.on(.get, "/fail", synchronous: { _ in throw CoAPError(.system, "secret-internal-detail") })
+        var logger = Logger(label: "test.sync")
+        logger.logLevel = .critical
+        let server = try CoAPServer(configuration: .init(port: 0), router: router, logger: logger)
+        try server.start()
+        defer { server.shutdown() }
+        let client = try CoAPClient()
+        defer { client.shutdown() }
+        let base = "coap://127.0.0.1:\(server.port!)"
+        let now = try await client.get("\(base)/now")
+        #expect(now.text == "sync" && now.type == .acknowledgement)
+        #expect(try await client.get("\(base)/items/42").text == "42")
+        let failed = try await client.get("\(base)/fail")
+        #expect(failed.code == .internalServerError && !failed.text.contains("secret"))
+        #expect(try await client.post("\(base)/now", payload: []).code == .methodNotAllowed)
+    }
+}

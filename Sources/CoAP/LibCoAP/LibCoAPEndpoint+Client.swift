@@ -149,6 +149,7 @@ extension LibCoAPEndpoint {
     }
 
     fileprivate func handleResponse(session: OpaquePointer, received: OpaquePointer) -> coap_response_t {
+        ioActivity = true
         let token = LibCoAPPDU.token(of: received)
         let key = LibCoAPPDU.tokenKey(token)
         guard let exchange = exchanges[key] else {

@@ -35,6 +35,9 @@ final class LibCoAPEndpoint: @unchecked Sendable {
     var exchanges: [UInt64: ClientExchange] = [:]
     var clientSessions: [String: OpaquePointer] = [:]
     var dtlsSessions: [OpaquePointer: DTLSSessionState] = [:]
+    /// Set by callbacks when `coap_io_process` handled a message: more may be waiting, so the
+    /// loop goes round again instead of calling `poll` (one system call less per request).
+    var ioActivity = false
     var server: ServerBinding?
     var detachedResponseRecords: [ObjectIdentifier: DetachedResponse] = [:]
     private(set) var isTearingDown = false
@@ -215,7 +218,9 @@ final class LibCoAPEndpoint: @unchecked Sendable {
             let now = monotonicNanoseconds()
             for timer in timers.popDue(now: now) { timer.action() }
 
+            ioActivity = false
             coap_io_process(context, noWait)
+            if ioActivity { continue }
 
             let hasJobs = lock.withLock { !jobs.isEmpty }
             let timeout: Int32 = hasJobs ? 0 : (timers.millisecondsUntilNext(now: monotonicNanoseconds()) ?? -1)
