@@ -50,5 +50,12 @@ demo: deps
 	$(SWIFT) build
 	bash Examples/demo.sh
 
+## Benchmarks (release builds, loopback): CoAP GETs vs coap-server-notls, seal+open vs raw OpenSSL.
+bench: deps
+	$(SWIFT) build -c release --product seal-bench
+	mkdir -p Benchmarks/out
+	.build/release/seal-bench 7 5000 | tee Benchmarks/out/seal-bench.md
+	bash Benchmarks/run-coap-bench.sh
+
 clean:
 	rm -rf .build
