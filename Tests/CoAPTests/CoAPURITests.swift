@@ -36,3 +36,19 @@ import Testing
         #expect(request.queryValue("y") == nil)
     }
 }
+
+@Suite struct URIPathSegmentTests {
+    /// RFC 7252 §6.4 step 8: "/" or nothing gives no Uri-Path; otherwise every segment, empty
+    /// ones included (aiocoap's resource directory serves "/resourcedirectory/", not
+    /// "/resourcedirectory").
+    @Test func emptySegmentsAreKeptAsTheRFCSays() throws {
+        #expect(try CoAPURI("coap://h").pathSegments == [])
+        #expect(try CoAPURI("coap://h/").pathSegments == [])
+        #expect(try CoAPURI("coap://h/rd/").pathSegments == ["rd", ""])
+        #expect(try CoAPURI("coap://h/a//b").pathSegments == ["a", "", "b"])
+        #expect(try CoAPURI("coap://h/rd/?ep=x").query == ["ep=x"])
+        #expect(try CoAPURI("coap://h/rd/").description.hasSuffix("/rd/"))
+        #expect(CoAPRequest(method: .get, path: "/lookup/").options.uriPath == ["lookup", ""])
+        #expect(CoAPRequest(method: .get, path: "/").options.uriPath == [])
+    }
+}

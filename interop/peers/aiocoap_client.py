@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """CoAP client on aiocoap 0.4.17 (coaps:// through tinydtls/DTLSSocket, PSK only): one request or
-an observation, with a time limit that aiocoap itself does not have.
+an observation, bounded in time.
 
 Prints one JSON object per response on stdout, e.g.
   {"code": "2.05", "payload": "hello", "observe": null, "cipher": "TLS_PSK_WITH_AES_128_CCM_8"}
@@ -9,9 +9,9 @@ Observe option of a notification). Diagnostics go to stderr.
 
 Exit codes: 0 success (every response 2.xx, and --observe N responses seen); 1 an error response
 (4.xx/5.xx); 2 usage or a missing module; 3 the DTLS handshake failed or did not complete in time
-(tinydtls waits forever on a wrong PSK key: here that ends by the time limit); 4 no (or too few)
-responses in time after the handshake; 5 anything else. --timeout (default 15 s) is a hard limit
-for the whole run.
+(on a wrong PSK key tinydtls reports nothing and aiocoap would wait out CoAP's ~93 s
+retransmission budget; here the time limit ends it); 4 no (or too few) responses in time after the
+handshake; 5 anything else. --timeout (default 15 s) bounds the whole run.
 """
 
 import argparse
@@ -22,6 +22,7 @@ import os
 import signal
 import sys
 
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import dtlswire  # noqa: E402
 
@@ -148,11 +149,12 @@ def main():
         status = asyncio.run(asyncio.wait_for(run(args), args.timeout))
     except (asyncio.TimeoutError, TimeoutError):
         if dtls_state["used"] and not dtls_state["connected"]:
-            fail(EXIT_HANDSHAKE, "no DTLS handshake within %.1f s (tinydtls waits silently; a wrong PSK key does this)" % args.timeout)
+            fail(EXIT_HANDSHAKE, "no DTLS handshake within %.1f s (tinydtls reports nothing; a wrong PSK key does this)" % args.timeout)
         fail(EXIT_TIMEOUT, "no complete answer within %.1f s" % args.timeout)
     except Exception as error:  # noqa: BLE001
         if dtls_state["fatal"] is not None or (dtls_state["used"] and not dtls_state["connected"]):
-            fail(EXIT_HANDSHAKE, "DTLS handshake failed (alert %s): %s: %s" % (dtls_state["fatal"], type(error).__name__, error))
+            how = "ended by alert %s" % dtls_state["fatal"] if dtls_state["fatal"] is not None else "did not complete"
+            fail(EXIT_HANDSHAKE, "DTLS handshake %s: %s: %s" % (how, type(error).__name__, error))
         fail(EXIT_OTHER, "%s: %s" % (type(error).__name__, error))
     sys.stdout.flush()
     os._exit(status)

@@ -34,7 +34,7 @@ public struct CoAPRequest: Sendable, CustomStringConvertible {
         self.parameters = [:]
         self.peer = nil
         self.identity = nil
-        self.options.uriPath = CoAPRequest.segments(of: path)
+        self.options.uriPath = CoAPRequest.uriPathSegments(of: path)
         if !query.isEmpty { self.options.uriQuery = query }
         if let contentFormat { self.options.contentFormat = contentFormat }
     }
@@ -62,8 +62,19 @@ public struct CoAPRequest: Sendable, CustomStringConvertible {
     /// The body as UTF-8 text.
     public var text: String { String(decoding: payload, as: UTF8.self) }
 
+    /// Route-side path segments: empty segments ignored, so `/hello` and `/hello/` name the same
+    /// route on a server.
     static func segments(of path: String) -> [String] {
         path.split(separator: "/", omittingEmptySubsequences: true).map(String.init)
+    }
+
+    /// Uri-Path options for a request path, as RFC 7252 §6.4 step 8 has it: `/` or empty gives
+    /// none; otherwise every segment, empty ones included, so `/rd/` is `rd` and an empty segment
+    /// (servers such as aiocoap's resource directory tell the two apart).
+    static func uriPathSegments(of path: String) -> [String] {
+        let trimmed = path.hasPrefix("/") ? path.dropFirst() : path[...]
+        guard !trimmed.isEmpty else { return [] }
+        return trimmed.split(separator: "/", omittingEmptySubsequences: false).map(String.init)
     }
 
     public var description: String {

@@ -18,7 +18,7 @@ public struct CoAPURI: Hashable, Sendable, CustomStringConvertible {
         self.scheme = scheme
         self.host = host
         self.port = port ?? (scheme == .coaps ? 5684 : 5683)
-        self.pathSegments = CoAPRequest.segments(of: path)
+        self.pathSegments = CoAPRequest.uriPathSegments(of: path)
         self.query = query
     }
 
@@ -67,7 +67,9 @@ public struct CoAPURI: Hashable, Sendable, CustomStringConvertible {
         self.scheme = scheme
         self.host = String(host)
         self.port = port ?? (scheme == .coaps ? 5684 : 5683)
-        self.pathSegments = try path.split(separator: "/", omittingEmptySubsequences: true).map { segment throws(CoAPError) in
+        // RFC 7252 §6.4 step 8: every segment, empty ones too ("/rd/" is "rd" and "").
+        let trimmedPath = path.hasPrefix("/") ? path.dropFirst() : path[...]
+        self.pathSegments = trimmedPath.isEmpty ? [] : try trimmedPath.split(separator: "/", omittingEmptySubsequences: false).map { segment throws(CoAPError) in
             try CoAPURI.percentDecode(segment, in: string)
         }
         self.query = try queryText.split(separator: "&", omittingEmptySubsequences: true).map { q throws(CoAPError) in
