@@ -44,12 +44,11 @@ final class ReadingIngestor: Sendable {
     }
 
     /// Forgets cached kids of changed devices: they are looked up again, with their new status.
+    /// (An empty set — a rule for all devices changed — leaves the kids: rules are checked per
+    /// request, and a device's status is read from the directory on every message.)
     func forget(devices: Set<String>) {
         for device in devices {
             for kid in ring.kids(ofDevice: device) { _ = ring.remove(kid: kid) }
-        }
-        if devices.isEmpty {
-            // Unknown scope: nothing cheap to enumerate; kids are re-checked as they are used.
         }
     }
 
