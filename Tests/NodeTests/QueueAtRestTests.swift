@@ -10,7 +10,7 @@ import Testing
 import Glibc
 #endif
 
-@Suite("Offline queue at rest: sealed, crash-safe, bounded")
+@Suite("Offline queue at rest: sealed, crash-safe, bounded", .timeLimit(.minutes(1)))
 struct QueueAtRestTests {
     /// Distinctive readings: nothing else in the data directory could hold these bytes by chance.
     static let secretReading = [

@@ -9,7 +9,7 @@ import Glibc
 
 /// `coap-node report` as a user runs it: exit statuses, what reaches the gateway, a node killed
 /// mid-run.
-@Suite("coap-node report")
+@Suite("coap-node report", .timeLimit(.minutes(1)))
 struct ReportCLITests {
     static func product(_ name: String) throws -> String {
         let here = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
@@ -27,41 +27,45 @@ struct ReportCLITests {
         var stderr: String
     }
 
-    /// Runs coap-node with `arguments`, feeding `input` on stdin; killed after 60 s.
+    /// Runs coap-node with `arguments`, feeding `input` on stdin; killed after 60 s. The blocking
+    /// pipe reads and the wait run on threads of their own, never on the cooperative pool.
     static func run(_ arguments: [String], input: String = "") async throws -> Result {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: try product("coap-node"))
-        process.arguments = arguments
-        let (stdin, stdout, stderr) = (Pipe(), Pipe(), Pipe())
-        process.standardInput = stdin
-        process.standardOutput = stdout
-        process.standardError = stderr
-        try process.run()
-        let watchdog = Task {
-            try await Task.sleep(for: .seconds(60))
-            process.terminate()
-        }
-        try stdin.fileHandleForWriting.write(contentsOf: Data(input.utf8))
-        try stdin.fileHandleForWriting.close()
-        let (out, err) = await withCheckedContinuation { (c: CheckedContinuation<(Data, Data), Never>) in
-            DispatchQueue.global().async {
+        let executable = try product("coap-node")
+        return try await withCheckedThrowingContinuation { continuation in
+            let worker = Thread {
+                let process = Process()
+                process.executableURL = URL(fileURLWithPath: executable)
+                process.arguments = arguments
+                let (stdin, stdout, stderr) = (Pipe(), Pipe(), Pipe())
+                process.standardInput = stdin
+                process.standardOutput = stdout
+                process.standardError = stderr
+                do {
+                    try process.run()
+                } catch {
+                    continuation.resume(throwing: error)
+                    return
+                }
+                DispatchQueue.global().asyncAfter(deadline: .now() + 60) { if process.isRunning { process.terminate() } }
                 let err = TestLocked(Data())
-                let group = DispatchGroup()
-                group.enter()
-                DispatchQueue.global().async {
+                let errDone = DispatchSemaphore(value: 0)
+                let reader = Thread {
                     let data = stderr.fileHandleForReading.readDataToEndOfFile()
                     err.withLock { $0 = data }
-                    group.leave()
+                    errDone.signal()
                 }
+                reader.start()
+                try? stdin.fileHandleForWriting.write(contentsOf: Data(input.utf8))
+                try? stdin.fileHandleForWriting.close()
                 let out = stdout.fileHandleForReading.readDataToEndOfFile()
-                group.wait()
+                errDone.wait()
                 process.waitUntilExit()
-                c.resume(returning: (out, err.current))
+                continuation.resume(returning: Result(
+                    status: process.terminationStatus, stdout: String(decoding: out, as: UTF8.self),
+                    stderr: String(decoding: err.current, as: UTF8.self)))
             }
+            worker.start()
         }
-        watchdog.cancel()
-        return Result(
-            status: process.terminationStatus, stdout: String(decoding: out, as: UTF8.self), stderr: String(decoding: err, as: UTF8.self))
     }
 
     static func arguments(_ fixture: NodeFixture, secure: Bool = false) -> [String] {
@@ -146,7 +150,7 @@ struct ReportCLITests {
             ((try? FileManager.default.contentsOfDirectory(atPath: queueDirectory)) ?? []).filter { $0.hasSuffix(".entry") }.count >= 20
         }
         kill(process.processIdentifier, SIGKILL)
-        process.waitUntilExit()
+        #expect(await eventually(within: 30) { !process.isRunning })
         #expect(queued)
         #expect(process.terminationReason == .uncaughtSignal)
 

@@ -33,6 +33,15 @@ final class TestGateway: Sendable {
         case slow(Duration)
     }
 
+    /// A sealed message as it arrived, accepted or not.
+    struct SealedArrival: Sendable {
+        var kid: [UInt8]
+        var sequenceNumber: UInt64
+        var payload: [UInt8]
+        /// Why the key ring refused it, `nil` when accepted.
+        var refusal: SealingError.Code?
+    }
+
     let ring = KeyRing()
     let pskIdentity: String
     let pskKey: PSKKey
@@ -42,6 +51,8 @@ final class TestGateway: Sendable {
     private let ports = TestLocked<(plain: UInt16, dtls: UInt16)>((0, 0))
     private let refusals = TestLocked<Int>(0)
     private let arrivals = TestLocked<Int>(0)
+    private let refusedSeals = TestLocked<Int>(0)
+    private let sealed = TestLocked<[SealedArrival]>([])
 
     init(pskIdentity: String = "node-7", pskKey: PSKKey? = nil) throws {
         self.pskIdentity = pskIdentity
@@ -58,6 +69,10 @@ final class TestGateway: Sendable {
     var readings: [Received] { received.current }
     var refusedCount: Int { refusals.current }
     var isRunning: Bool { server.current != nil }
+    /// Every sealed message that arrived, in order.
+    var sealedArrivals: [SealedArrival] { sealed.current }
+    /// Sealed messages refused (unknown kid, replay, bad tag...).
+    var sealRefusals: Int { refusedSeals.current }
     /// Requests that reached the handler, answered or not yet.
     var arrivalCount: Int { arrivals.current }
 
@@ -72,9 +87,27 @@ final class TestGateway: Sendable {
         stop()
     }
 
-    /// Starts serving (on the same ports as before, after the first start).
+    /// Starts serving: the first time on free ports below the ephemeral range (so that no
+    /// client socket takes them while the gateway is down), later on the same ports again.
     func start() throws {
-        let (plain, dtls) = ports.current
+        if ports.current.plain != 0 {
+            try start(plain: ports.current.plain, dtls: ports.current.dtls)
+            return
+        }
+        var lastError: (any Error)?
+        for _ in 0..<50 {
+            let plain = UInt16.random(in: 20_000..<32_000)
+            do {
+                try start(plain: plain, dtls: plain + 1)
+                return
+            } catch {
+                lastError = error
+            }
+        }
+        throw lastError ?? TestFailure("no free ports")
+    }
+
+    private func start(plain: UInt16, dtls: UInt16) throws {
         let identity = pskIdentity
         let key = pskKey
         let dtlsConfiguration = DTLSServerConfiguration(
@@ -112,6 +145,10 @@ final class TestGateway: Sendable {
         var senml = request.payload
         var format = request.contentFormat?.rawValue
         if request.contentFormat == .coseEncrypt0 {
+            let parsed = try? SealedPayload(parsing: request.payload)
+            var arrival = SealedArrival(
+                kid: parsed?.kid ?? [], sequenceNumber: parsed?.sequenceNumber ?? .max, payload: request.payload, refusal: nil)
+            defer { sealed.withLock { $0.append(arrival) } }
             do {
                 let opened = try ring.openAndRecord(request.payload, deviceID: request.identity)
                 entry.device = opened.deviceID
@@ -121,6 +158,8 @@ final class TestGateway: Sendable {
                 senml = opened.plaintext
                 format = opened.contentFormat
             } catch {
+                arrival.refusal = (error as? SealingError)?.code
+                refusedSeals.withLock { $0 += 1 }
                 return .status(.unauthorized, diagnostic: "seal refused")
             }
         }
