@@ -47,6 +47,7 @@ let package = Package(
             name: "CoAP",
             dependencies: [
                 "CLibCoAP",
+                "LibCrypto",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],

@@ -4,6 +4,7 @@ internal import GRDB
 internal import Glibc
 #elseif canImport(Darwin)
 internal import Darwin
+internal import LibCrypto
 #endif
 
 /// A ``DeviceStore`` in an SQLite file, through GRDB: WAL mode (readers never block the writer),

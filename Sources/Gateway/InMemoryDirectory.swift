@@ -1,6 +1,7 @@
 import CoAP
 public import Foundation
 import Sealing
+import LibCrypto
 
 /// A ``GatewayDirectory`` held in memory: for tests, examples and demos.
 public final class InMemoryDirectory: GatewayDirectory {

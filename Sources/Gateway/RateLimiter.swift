@@ -1,5 +1,6 @@
 import CoAP
 import Foundation
+import LibCrypto
 
 /// A token bucket per device: `rate` messages per second on average, bursts up to `burst`.
 final class RateLimiter: Sendable {

@@ -1,6 +1,7 @@
 import CoAP
 import Foundation
 public import Logging
+import LibCrypto
 
 /// Counts security events per device and per address, audits them, and locks out a device or an
 /// address that goes over the threshold within the window, for the lockout time.

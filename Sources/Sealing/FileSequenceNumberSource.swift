@@ -1,3 +1,4 @@
+internal import LibCrypto
 /// Sequence numbers that never repeat across restarts or crashes, reserved in blocks in a file.
 ///
 /// The file holds one decimal number and a newline: the upper bound (exclusive) of the numbers that

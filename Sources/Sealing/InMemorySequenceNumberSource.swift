@@ -1,3 +1,4 @@
+internal import LibCrypto
 /// Sequence numbers counted in memory only: for tests and benchmarks. After a restart it starts
 /// again, so a real sender would reuse nonces; use ``FileSequenceNumberSource`` there.
 public final class InMemorySequenceNumberSource: SequenceNumberSource {

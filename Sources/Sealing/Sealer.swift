@@ -1,3 +1,4 @@
+internal import LibCrypto
 /// Seals payloads for one device with one key, drawing sequence numbers from a
 /// ``SequenceNumberSource``.
 ///

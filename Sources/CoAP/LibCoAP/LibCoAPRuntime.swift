@@ -1,5 +1,6 @@
 internal import CLibCoAP
 import Logging
+import LibCrypto
 
 /// Process-wide libcoap set-up: `coap_startup()` once, and libcoap's log routed into swift-log.
 ///

@@ -1,5 +1,6 @@
 public import Logging
 public import ServiceLifecycle
+import LibCrypto
 
 /// A CoAP server: a router's handlers served over UDP by libcoap.
 ///

@@ -33,18 +33,3 @@ package final class PThreadMutex: @unchecked Sendable {
         return try body()
     }
 }
-
-/// A value guarded by a `PThreadMutex`.
-///
-/// `@unchecked Sendable`: every access to `value` goes through the lock.
-package final class Locked<Value>: @unchecked Sendable {
-    private let mutex = PThreadMutex()
-    private var value: Value
-
-    package init(_ value: Value) { self.value = value }
-
-    @inline(__always)
-    package func withLock<T>(_ body: (inout Value) throws -> T) rethrows -> T {
-        try mutex.withLock { try body(&value) }
-    }
-}

@@ -4,14 +4,17 @@ internal import Glibc
 internal import Darwin
 #endif
 
-/// State guarded by a pthread mutex. (`Synchronization.Mutex` gave ThreadSanitizer false positives
-/// in this project; a plain pthread mutex runs clean.)
+/// State guarded by a pthread mutex, shared by the modules above LibCrypto (Sealing,
+/// DeviceRegistry). (`Synchronization.Mutex` gave ThreadSanitizer false positives in this project;
+/// a plain pthread mutex runs clean.)
 // @unchecked Sendable: `state` is only read or written inside withLock, while the mutex is held.
-final class Locked<State>: @unchecked Sendable {
+package final class Locked<State>: @unchecked Sendable {
     private let mutex: UnsafeMutablePointer<pthread_mutex_t>
+    // Held through a pointer: the mutex already guarantees exclusive access, so this skips Swift's
+    // dynamic exclusivity bookkeeping for class properties on every call.
     private let state: UnsafeMutablePointer<State>
 
-    init(_ state: State) {
+    package init(_ state: State) {
         self.state = .allocate(capacity: 1)
         self.state.initialize(to: state)
         mutex = .allocate(capacity: 1)
@@ -29,7 +32,7 @@ final class Locked<State>: @unchecked Sendable {
     }
 
     /// Runs `body` with exclusive access to the state. Do not call back into the same lock from `body`.
-    func withLock<R>(_ body: (inout State) throws -> R) rethrows -> R {
+    package func withLock<R>(_ body: (inout State) throws -> R) rethrows -> R {
         pthread_mutex_lock(mutex)
         defer { pthread_mutex_unlock(mutex) }
         return try body(&state.pointee)
