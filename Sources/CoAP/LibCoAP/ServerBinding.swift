@@ -42,7 +42,7 @@ final class ServerBinding {
     let pskScratch = UnsafeMutablePointer<coap_bin_const_t>.allocate(capacity: 1)
     let pskScratchBytes = UnsafeMutablePointer<UInt8>.allocate(capacity: PSKKey.maximumLength)
     /// Formatted peer addresses per server session (see `peer(of:)`).
-    private var peerCache: [OpaquePointer: (raw: [UInt8], peer: CoAPPeerAddress)] = [:]
+    private var peerCache: [OpaquePointer: (address: coap_address_t, peer: CoAPPeerAddress)] = [:]
     private(set) var resources: [String: BoundResource] = [:]
 
     private var listeners: [OpaquePointer] = []
@@ -265,12 +265,21 @@ final class ServerBinding {
     /// raw address, so a session pointer that libcoap reuses for another peer is never confused.
     func peer(of session: OpaquePointer) -> CoAPPeerAddress? {
         guard let remote = coap_session_get_addr_remote(session) else { return nil }
-        let raw = withUnsafeBytes(of: remote.pointee.addr) { Array($0.prefix(Int(remote.pointee.size))) }
-        if let cached = peerCache[session], cached.raw == raw { return cached.peer }
+        if let cached = peerCache[session], Self.sameAddress(cached.address, remote) { return cached.peer }
         let peer = SocketAddress(remote).peer
         if peerCache.count > 50_000 { peerCache.removeAll(keepingCapacity: true) }
-        peerCache[session] = (raw, peer)
+        peerCache[session] = (remote.pointee, peer)
         return peer
+    }
+
+    /// Compares the bytes that hold the address (not the union's padding), without allocating.
+    private static func sameAddress(_ cached: coap_address_t, _ remote: UnsafePointer<coap_address_t>) -> Bool {
+        guard cached.size == remote.pointee.size else { return false }
+        return withUnsafeBytes(of: cached.addr) { mine in
+            withUnsafeBytes(of: remote.pointee.addr) { theirs in
+                memcmp(mine.baseAddress!, theirs.baseAddress!, Int(cached.size)) == 0
+            }
+        }
     }
 
     /// Sends a late response as its own message (same token, new message ID).
