@@ -273,16 +273,18 @@ struct RegistryCLITests {
 
     @Test func aLockedDatabaseFailsClearlyWithoutAPartialWrite() async throws {
         try await initialized()
-        // Another process holds the write lock for a while.
+        // Another process holds the write lock (long enough for a loaded machine; it is ended as
+        // soon as the CLI has answered, and its open transaction is rolled back).
         let holder = try ChildProcess.start(
             try ChildProcess.sqliteShell(), [database],
-            stdin: "BEGIN IMMEDIATE;\nINSERT INTO registry_meta (key, value) VALUES ('holder', 'x');\nSELECT 'locked';\n.shell sleep 4\nROLLBACK;\n")
+            stdin: "BEGIN IMMEDIATE;\nINSERT INTO registry_meta (key, value) VALUES ('holder', 'x');\nSELECT 'locked';\n.shell sleep 20\nROLLBACK;\n")
         // Wait until it holds the lock (its stdout says so).
         #expect(await Fixtures.eventually { ((try? String(contentsOfFile: holder.outPath, encoding: .utf8)) ?? "").contains("locked") })
         let result = try await cli("add", "dev-1", "--generate-psk", "--busy-timeout", "0.2")
         #expect(result.status == 1)
         #expect(result.stderr.contains("locked"))
         #expect(!result.stdout.contains("--psk-key-hex"))
+        kill(holder.pid, SIGKILL)
         _ = try await holder.wait(timeout: 30)
         let registry = try openRegistry()
         #expect(try registry.devices().isEmpty)
