@@ -14,6 +14,7 @@ struct CoAPCommand: AsyncParsableCommand {
         subcommands: [
             GetCommand.self, PutCommand.self, PostCommand.self, DeleteCommand.self,
             FetchCommand.self, PatchCommand.self, ObserveCommand.self, DiscoverCommand.self, SealCommand.self, OpenCommand.self,
+            ServeCommand.self,
         ]
     )
 }

@@ -31,10 +31,7 @@ struct SecurityOptions: ParsableArguments {
     var handshakeTimeout: Double = 5
 
     func validate() throws {
-        let keys = [pskKey, pskKeyHex, pskKeyFile].compactMap { $0 }
-        if keys.count > 1 { throw ValidationError("give one of --psk-key, --psk-key-hex, --psk-key-file") }
-        if pskIdentity != nil && keys.isEmpty { throw ValidationError("--psk-identity needs a key (--psk-key, --psk-key-hex or --psk-key-file)") }
-        if pskIdentity == nil && !keys.isEmpty { throw ValidationError("a PSK key needs --psk-identity") }
+        try Self.validatePSKKeyOptions(identity: pskIdentity, keys: [pskKey, pskKeyHex, pskKeyFile])
         let usesCertificates = certificate != nil || privateKey != nil || ca != nil || insecure
         if pskIdentity != nil && usesCertificates { throw ValidationError("use PSK or certificates, not both") }
         if (certificate == nil) != (privateKey == nil) { throw ValidationError("--cert and --key go together") }
@@ -46,10 +43,7 @@ struct SecurityOptions: ParsableArguments {
         let timeout = Duration.milliseconds(Int64(handshakeTimeout * 1000))
         do throws(CoAPError) {
             if let pskIdentity {
-                let key: PSKKey
-                if let pskKey { key = try PSKKey(text: pskKey) }
-                else if let pskKeyHex { key = try PSKKey(hex: pskKeyHex) }
-                else { key = try PSKKey(contentsOfFile: pskKeyFile ?? "") }
+                let key = try Self.loadPSKKey(text: pskKey, hex: pskKeyHex, file: pskKeyFile)
                 return try .psk(identity: pskIdentity, key: key, handshakeTimeout: timeout)
             }
             if certificate != nil || ca != nil || insecure {
@@ -62,5 +56,21 @@ struct SecurityOptions: ParsableArguments {
         } catch {
             throw CLIFailure(error.message, exitCode: CLI.usageStatus)
         }
+    }
+
+    /// `--psk-identity` with exactly one of `--psk-key`, `--psk-key-hex`, `--psk-key-file` (shared
+    /// with `coap serve`).
+    static func validatePSKKeyOptions(identity: String?, keys: [String?]) throws {
+        let given = keys.compactMap { $0 }
+        if given.count > 1 { throw ValidationError("give one of --psk-key, --psk-key-hex, --psk-key-file") }
+        if identity != nil && given.isEmpty { throw ValidationError("--psk-identity needs a key (--psk-key, --psk-key-hex or --psk-key-file)") }
+        if identity == nil && !given.isEmpty { throw ValidationError("a PSK key needs --psk-identity") }
+    }
+
+    /// The key from whichever of `--psk-key`, `--psk-key-hex`, `--psk-key-file` was given.
+    static func loadPSKKey(text: String?, hex: String?, file: String?) throws(CoAPError) -> PSKKey {
+        if let text { return try PSKKey(text: text) }
+        if let hex { return try PSKKey(hex: hex) }
+        return try PSKKey(contentsOfFile: file ?? "")
     }
 }
