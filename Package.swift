@@ -136,6 +136,37 @@ let package = Package(
             path: "Examples/SealingExample",
             swiftSettings: strict
         ),
+        .executableTarget(
+            name: "sensor-node-example",
+            dependencies: [
+                "Node", "Gateway", "DeviceRegistry", "CoAP", "Sealing", "SenML", "LibCrypto",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Examples/SensorNode",
+            swiftSettings: strict
+        ),
+        .executableTarget(
+            name: "gateway-host-example",
+            dependencies: [
+                "Gateway", "DeviceRegistry", "CoAP",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            path: "Examples/GatewayHost",
+            swiftSettings: strict
+        ),
+        .executableTarget(
+            name: "registry-example",
+            dependencies: ["DeviceRegistry"],
+            path: "Examples/RegistryExample",
+            swiftSettings: strict
+        ),
+        .executableTarget(
+            name: "senml-example",
+            dependencies: ["SenML", "CBOR"],
+            path: "Examples/SenMLExample",
+            swiftSettings: strict
+        ),
 
         // Benchmarks (release builds, run by `make bench`)
         .executableTarget(
