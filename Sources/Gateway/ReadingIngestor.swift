@@ -6,8 +6,14 @@ import Logging
 import Sealing
 import SenML
 
-/// `POST /readings`: authenticate, open, check, store durably, then answer — without suspending,
-/// so the answer rides on the ACK (DESIGN.md, threading model).
+/// `POST /readings`: authenticate, open, check, store durably, then answer.
+///
+/// When nothing else waits (the common case for a fleet of sleepy nodes), a reading is committed
+/// inline on the loop thread and the answer rides on the ACK (DESIGN.md, threading model). Under
+/// load — more datagrams already queued, or a commit in progress — readings go to the
+/// ``CommitQueue``, which stores everything that arrived meanwhile in one transaction (one
+/// `fsync`) and answers each with a separate response. Either way 2.01 is sent only after the
+/// commit.
 final class ReadingIngestor: Sendable {
     struct Limits: Sendable {
         var maxPayloadBytes: Int
@@ -28,9 +34,16 @@ final class ReadingIngestor: Sendable {
     private let recent = Locked<[[UInt8]: (time: Double, digest: [UInt8], peer: String)]>([:])
     /// Readings stored, and dropped by the per-device name allow-list.
     let stored = Locked(0)
+    /// Store transactions that committed readings (fewer than `stored` when commits were grouped).
+    let commits = Locked(0)
     let droppedByAllowList = Locked(0)
     /// Called after a reading is committed, with the device id (to notify observers).
     let onStored: @Sendable (String) -> Void
+    /// kid ‖ seq of sealed messages accepted but not yet committed: a copy arriving meanwhile must
+    /// not be stored twice.
+    private let uncommitted = Locked<Set<[UInt8]>>([])
+    /// Readings waiting for a grouped commit (made lazily: it needs `self`).
+    private let queue = Locked<CommitQueue?>(nil)
 
     init(directory: any GatewayDirectory, store: ReadingsStore, monitor: SecurityMonitor, limits: Limits, logger: Logger,
          onStored: @escaping @Sendable (String) -> Void) {
@@ -60,8 +73,36 @@ final class ReadingIngestor: Sendable {
     }
 
     /// Handles one `POST /readings`. `channelDevice` is the device the DTLS session authenticated,
-    /// nil over plain CoAP.
-    func ingest(_ request: CoAPRequest, channelDevice: String?) -> CoAPResponse {
+    /// nil over plain CoAP. `busy` tells whether more requests are waiting (the server's
+    /// `hasPendingInput`). Does not suspend unless the reading joins a grouped commit.
+    func ingest(_ request: CoAPRequest, channelDevice: String?, busy: () -> Bool) async -> CoAPResponse {
+        let reading: PreparedReading
+        switch prepare(request, channelDevice: channelDevice) {
+        case .refused(let response): return response
+        case .ready(let ready): reading = ready
+        }
+        let queue = self.queue.withLock { q in
+            if let q { return q }
+            let made = CommitQueue { [unowned self] batch in self.commit(batch) }
+            q = made
+            return made
+        }
+        if queue.isIdle, !busy() { return commit([reading])[0] }
+        return await queue.submit(reading)
+    }
+
+    /// What `prepare` decided: refused with this answer, or ready to store.
+    enum Preparation {
+        case refused(CoAPResponse)
+        case ready(PreparedReading)
+    }
+
+    /// Every check before the store: limits, lockouts, the seal, the device, access, rate, SenML,
+    /// base names and the allow-list.
+    func prepare(_ request: CoAPRequest, channelDevice: String?) -> Preparation {
+        func refuse(_ code: CoAPResponseCode, _ event: SecurityMonitor.Event?, device: String?, peer: String, _ message: String) -> Preparation {
+            .refused(self.refuse(code, event, device: device, peer: peer, message))
+        }
         let peer = request.peer?.host ?? "?"
         if monitor.isLockedOut(address: peer) {
             return refuse(.forbidden, nil, device: channelDevice, peer: peer, "locked out after repeated failures; try later")
@@ -98,7 +139,7 @@ final class ReadingIngestor: Sendable {
                     let now = Date().timeIntervalSince1970
                     let from = request.peer?.description ?? "?"
                     if let seen = recent.withLock({ $0[key] }), seen.digest == digest, seen.peer == from, now - seen.time < 247 {
-                        return .status(.created)  // a retransmission of what is already stored
+                        return .refused(.status(.created))  // a retransmission of what is already stored
                     }
                     return refuse(.unauthorized, .replay, device: ring.deviceID(ofKid: payload.kid), peer: peer,
                                   "replayed message (kid \(payload.kidHex), sequence \(payload.sequenceNumber))")
@@ -174,35 +215,73 @@ final class ReadingIngestor: Sendable {
             }
             droppedByAllowList.withLock { $0 += before - measurements.count }
         }
-        let now = Date().timeIntervalSince1970
-        do {
-            var replay: (kid: [UInt8], window: ReplayWindow)?
-            if let opened {
-                // The window as it will be once this number is recorded, committed with the reading.
-                var window = ring.replayWindow(ofKid: opened.kid) ?? ReplayWindow()
-                _ = window.record(opened.sequenceNumber)
-                replay = (opened.kid, window)
+        if let opened {
+            let key = opened.kid + withUnsafeBytes(of: opened.sequenceNumber.bigEndian, Array.init)
+            guard uncommitted.withLock({ $0.insert(key).inserted }) else {
+                // The same sealed message is being stored right now (a copy from an attacker, or
+                // a duplicate from the node itself): never stored twice, and the node, if it was
+                // the node, asks again and gets 2.01 from `recent` once the commit is done.
+                var response = CoAPResponse(text: "this message is being stored; try again")
+                response.code = .serviceUnavailable
+                response.options.maxAge = 1
+                return .refused(response)
             }
-            try store.append(device: deviceID, time: now, measurements: measurements, replay: replay)
-            if let opened {
+        }
+        return .ready(PreparedReading(
+            deviceID: deviceID, measurements: measurements, opened: opened, payload: request.payload,
+            peer: request.peer?.description ?? "?"))
+    }
+
+    /// Stores `batch` in one durable transaction, then answers each reading: 2.01 when committed,
+    /// 5.03 when not (nothing of the batch is stored then, and no sequence number is used up).
+    func commit(_ batch: [PreparedReading]) -> [CoAPResponse] {
+        let now = Date().timeIntervalSince1970
+        // Each kid's window as it will be once the batch's numbers are recorded, in order.
+        var windows: [[UInt8]: ReplayWindow] = [:]
+        let rows = batch.map { reading -> ReadingsStore.NewReading in
+            var row = ReadingsStore.NewReading(device: reading.deviceID, time: now, measurements: reading.measurements)
+            if let opened = reading.opened {
+                var window = windows[opened.kid] ?? ring.replayWindow(ofKid: opened.kid) ?? ReplayWindow()
+                _ = window.record(opened.sequenceNumber)
+                windows[opened.kid] = window
+                row.replay = (opened.kid, window)
+            }
+            return row
+        }
+        let committed: Bool
+        do {
+            try store.append(rows)
+            committed = true
+        } catch {
+            logger.error("readings not stored", metadata: ["count": "\(batch.count)", "error": "\(error)"])
+            committed = false
+        }
+        var devices: Set<String> = []
+        for reading in batch {
+            guard let opened = reading.opened else { continue }
+            let key = opened.kid + withUnsafeBytes(of: opened.sequenceNumber.bigEndian, Array.init)
+            if committed {
                 _ = try? ring.record(opened)
-                let key = opened.kid + withUnsafeBytes(of: opened.sequenceNumber.bigEndian, Array.init)
-                let digest = (try? SHA256.hash(request.payload)) ?? []
+                let digest = (try? SHA256.hash(reading.payload)) ?? []
                 recent.withLock { recent in
-                    recent[key] = (now, digest, request.peer?.description ?? "?")
+                    recent[key] = (now, digest, reading.peer)
                     if recent.count > 10_000 { recent = recent.filter { now - $0.value.time < 247 } }
                 }
             }
-        } catch {
-            logger.error("reading not stored", metadata: ["device": "\(deviceID)", "error": "\(error)"])
+            _ = uncommitted.withLock { $0.remove(key) }
+        }
+        guard committed else {
             var response = CoAPResponse(text: "the readings store is unavailable; nothing was stored")
             response.code = .serviceUnavailable
-            return response
+            return Array(repeating: response, count: batch.count)
         }
-        stored.withLock { $0 += 1 }
-        directory.recordSeen(deviceID, at: Date())
-        onStored(deviceID)
-        return .status(.created)
+        stored.withLock { $0 += batch.count }
+        commits.withLock { $0 += 1 }
+        for reading in batch where devices.insert(reading.deviceID).inserted {
+            directory.recordSeen(reading.deviceID, at: Date())
+            onStored(reading.deviceID)
+        }
+        return Array(repeating: .status(.created), count: batch.count)
     }
 
     /// Puts a kid in the ring from the directory on first use, with its persisted replay window.

@@ -25,10 +25,19 @@ public final class ReadingsStore: Sendable {
 
     private let pool: DatabasePool
     private let keys: Locked<Keys>
+    /// False only for the benchmark's baseline (`ingest-bench --no-encryption`): content stored in
+    /// clear under key id 0, so encryption at rest can be measured against the same code path.
+    private let encryptsContent: Bool
 
     /// Opens or creates the store. Throws a clear error when `masterKey` is not the one the store
     /// was created with (nothing is changed then).
-    public init(path: String, masterKey: SecureBytes) throws {
+    public convenience init(path: String, masterKey: SecureBytes) throws {
+        try self.init(path: path, masterKey: masterKey, encryptsContent: true)
+    }
+
+    /// Package-only: `encryptsContent: false` is the benchmark baseline, never a product option.
+    package init(path: String, masterKey: SecureBytes, encryptsContent: Bool) throws {
+        self.encryptsContent = encryptsContent
         var configuration = Configuration()
         configuration.prepareDatabase { db in
             try db.execute(sql: "PRAGMA synchronous = FULL")
@@ -105,35 +114,72 @@ public final class ReadingsStore: Sendable {
         return aad
     }
 
+    /// One accepted message, ready to be stored: its device, arrival time, measurements, and —
+    /// when it was sealed — its kid's replay window as it is once this message is recorded.
+    public struct NewReading: Sendable {
+        public var device: String
+        public var time: Double
+        public var measurements: [SenMLMeasurement]
+        public var replay: (kid: [UInt8], window: ReplayWindow)?
+
+        public init(device: String, time: Double, measurements: [SenMLMeasurement], replay: (kid: [UInt8], window: ReplayWindow)? = nil) {
+            self.device = device
+            self.time = time
+            self.measurements = measurements
+            self.replay = replay
+        }
+    }
+
     /// Stores one accepted message's measurements, and the kid's replay window when it was sealed,
     /// in one durable transaction. Returns the row id.
     @discardableResult
     public func append(device: String, time: Double, measurements: [SenMLMeasurement], replay: (kid: [UInt8], window: ReplayWindow)? = nil) throws -> Int64 {
-        let content = SenMLPack(measurements.map(\.record)).cbor()
-        let nonce = try SecureRandom.bytes(count: 12)
-        // One writer at a time: the row id is allocated, sealed into the AAD and committed under
+        try append([NewReading(device: device, time: time, measurements: measurements, replay: replay)])[0]
+    }
+
+    /// Stores several messages in one durable transaction (one `fsync`): all or none. Replay
+    /// windows are written in order, so a kid's last window in `batch` is the one kept. Returns
+    /// the row ids, in order.
+    @discardableResult
+    public func append(_ batch: [NewReading]) throws -> [Int64] {
+        guard !batch.isEmpty else { return [] }
+        let contents = batch.map { SenMLPack($0.measurements.map(\.record)).cbor() }
+        let nonces = try batch.map { _ in try SecureRandom.bytes(count: 12) }
+        // One writer at a time: row ids are allocated, sealed into the AAD and committed under
         // the lock, so ids are dense and never reused.
         return try keys.withLock { keys in
-            let id = keys.nextRowID
-            let keyID = keys.current
-            guard let cipher = keys.ciphers[keyID] else { throw GatewayError("no data key \(keyID)") }
-            let sealed = try cipher.seal(content, nonce: nonce, authenticating: Self.rowAAD(id: id, device: device, time: time))
+            let first = keys.nextRowID
+            let keyID = encryptsContent ? keys.current : 0
+            var rows: [(id: Int64, content: [UInt8])] = []
+            rows.reserveCapacity(batch.count)
+            for (i, reading) in batch.enumerated() {
+                let id = first + Int64(i)
+                if encryptsContent {
+                    guard let cipher = keys.ciphers[keyID] else { throw GatewayError("no data key \(keyID)") }
+                    rows.append((id, try cipher.seal(contents[i], nonce: nonces[i], authenticating: Self.rowAAD(id: id, device: reading.device, time: reading.time))))
+                } else {
+                    rows.append((id, contents[i]))
+                }
+            }
             do {
                 try pool.write { db in
-                    try db.execute(
-                        sql: "INSERT INTO readings (id, device, time, key_id, nonce, content) VALUES (?, ?, ?, ?, ?, ?)",
-                        arguments: [id, device, time, keyID, Data(nonce), Data(sealed)])
-                    if let replay {
-                        try db.execute(
-                            sql: "INSERT OR REPLACE INTO replay_windows (kid, highest, bitmap) VALUES (?, ?, ?)",
-                            arguments: [Data(replay.kid), replay.window.highest.map { Int64(bitPattern: $0) }, Int64(bitPattern: replay.window.bitmap)])
+                    let insert = try db.cachedStatement(
+                        sql: "INSERT INTO readings (id, device, time, key_id, nonce, content) VALUES (?, ?, ?, ?, ?, ?)")
+                    let window = try db.cachedStatement(sql: "INSERT OR REPLACE INTO replay_windows (kid, highest, bitmap) VALUES (?, ?, ?)")
+                    for (i, reading) in batch.enumerated() {
+                        try insert.execute(arguments: [rows[i].id, reading.device, reading.time, keyID, Data(nonces[i]), Data(rows[i].content)])
+                        if let replay = reading.replay {
+                            try window.execute(arguments: [
+                                Data(replay.kid), replay.window.highest.map { Int64(bitPattern: $0) }, Int64(bitPattern: replay.window.bitmap),
+                            ])
+                        }
                     }
                 }
             } catch {
                 throw GatewayError("the readings store could not commit: \(error)")
             }
-            keys.nextRowID += 1
-            return id
+            keys.nextRowID += Int64(batch.count)
+            return rows.map(\.id)
         }
     }
 
@@ -179,6 +225,11 @@ public final class ReadingsStore: Sendable {
                 let id: Int64 = row["id"], rowDevice: String = row["device"], time: Double = row["time"]
                 let keyID: Int64 = row["key_id"]
                 do {
+                    if keyID == 0, !encryptsContent {  // the benchmark baseline: stored in clear
+                        let measurements = try SenMLPack(cbor: Array(row["content"] as Data)).resolved(now: 0)
+                        result.readings.append(Reading(id: id, device: rowDevice, time: time, measurements: measurements))
+                        continue
+                    }
                     if keys.ciphers[keyID] == nil {
                         // Made by `coap-gateway rekey` in another process: unwrap it now.
                         keys.ciphers[keyID] = try? pool.read { db in try Self.unwrapDataKey(id: keyID, db: db, wrapper: keys.wrapper) }

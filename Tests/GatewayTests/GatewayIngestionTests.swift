@@ -113,6 +113,49 @@ import Testing
         #expect(try f.gateway.store.readings(device: "node-1").readings.count == 1)
     }
 
+    @Test func aBurstIsCommittedInGroupsEveryReadingExactlyOnce() async throws {
+        let f = try GatewayFixture { $0.lockout.threshold = 1000 }
+        defer { f.stop() }
+        let cbor = ContentFormat.senmlCBOR.rawValue
+        // Twelve devices report 20 sealed readings each, one after another, all twelve at once;
+        // meanwhile an attacker replays copies of burst-0's first ten from another client.
+        var streams: [[[UInt8]]] = []
+        for i in 0..<12 {
+            let id = "burst-\(i)", kid = [UInt8(0x40 + i)]
+            let secret = try DeviceSecret.generate()
+            f.directory.addDevice(GatewayDevice(id: id))
+            f.directory.addSealingSecret(GatewaySealingSecret(deviceID: id, kid: kid, secret: secret.bytes.withUnsafeBytes { Array($0) }))
+            let sealer = try Sealer(key: try secret.deriveKey(kid: kid), deviceID: id, sequenceNumbers: InMemorySequenceNumberSource(startingAt: 0))
+            streams.append(try (0..<20).map { n in try sealer.seal(GatewayFixture.reading(id, temperature: Double(n)), contentFormat: cbor) })
+        }
+        streams.append(Array(streams[0].prefix(10)))
+        let clients = try streams.map { _ in try CoAPClient() }
+        defer { for c in clients { c.shutdown() } }
+        let codes = try await withThrowingTaskGroup(of: [CoAPResponseCode].self) { group in
+            for (client, stream) in zip(clients, streams) {
+                group.addTask {
+                    var codes: [CoAPResponseCode] = []
+                    for message in stream {
+                        codes.append(try await f.post(client, base: f.plain, payload: message, format: .coseEncrypt0).code)
+                    }
+                    return codes
+                }
+            }
+            return try await group.reduce(into: []) { $0 += $1 }
+        }
+        // Of each original and its copy exactly one is stored (2.01); the other is refused as a
+        // replay (4.01) or told to ask again (5.03) — never stored twice.
+        #expect(codes.filter { $0 == .created }.count == 240, "\(codes.filter { $0 != .created })")
+        #expect(codes.allSatisfy { [.created, .unauthorized, .serviceUnavailable].contains($0) }, "\(codes)")
+        for i in 0..<12 {
+            let stored = try f.gateway.store.readings(device: "burst-\(i)", limit: 1000).readings
+            let temperatures = Set(stored.compactMap { $0.measurements.first { $0.name == "burst-\(i)/temp" }?.value })
+            #expect(stored.count == 20 && temperatures.count == 20, "burst-\(i): \(stored.count) rows")
+        }
+        #expect(f.gateway.readingsStored == 240)
+        #expect(f.gateway.readingCommits < 240, "readings that arrived together were committed together (\(f.gateway.readingCommits) commits)")
+    }
+
     @Test func badHandshakesAndInactiveDevicesAreRefusedAndLockedOut() async throws {
         let f = try GatewayFixture { $0.lockout = .init(threshold: 3, window: .seconds(60), lockout: .seconds(60)) }
         defer { f.stop() }

@@ -121,6 +121,12 @@ public final class CoAPServer: Service, Sendable {
         }
     }
 
+    /// Whether requests are waiting to be handled right now (a datagram is queued on the server's
+    /// sockets). A handler can use it to tell a busy moment from a quiet one: the gateway commits
+    /// a reading inline, answered on the ACK, when nothing waits, and groups commits otherwise.
+    /// Costs one `poll` system call; callable from any thread.
+    public var hasPendingInput: Bool { endpoint.inputPending }
+
     /// Gives a concrete path of an observable templated route (`/readings/dev-1` for
     /// `/readings/{device}`) a resource of its own, so that it is listed in `/.well-known/core`
     /// and can be observed from its first request. Paths that are not declared become resources

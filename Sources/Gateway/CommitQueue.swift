@@ -1,0 +1,60 @@
+import CoAP
+import Foundation
+import LibCrypto
+
+/// Group commit for readings that arrive while the gateway is busy: everything submitted while a
+/// commit runs is stored by the next one, in one transaction and one `fsync`, on a queue of its
+/// own (the CoAP loop goes on reading datagrams meanwhile). Each submitter is answered when its
+/// batch is durable.
+final class CommitQueue: Sendable {
+    /// Most readings in one transaction: bounds a batch's latency and memory.
+    static let maxBatch = 512
+
+    private struct State {
+        var waiting: [(reading: PreparedReading, answer: CheckedContinuation<CoAPResponse, Never>)] = []
+        var draining = false
+    }
+
+    private let state = Locked(State())
+    private let worker = DispatchQueue(label: "securecoap.gateway.commit")
+    private let commit: @Sendable ([PreparedReading]) -> [CoAPResponse]
+
+    /// `commit` stores a batch and returns one answer per reading, in order.
+    init(commit: @escaping @Sendable ([PreparedReading]) -> [CoAPResponse]) {
+        self.commit = commit
+    }
+
+    /// True when no commit runs and none waits: an inline commit then cannot overtake one.
+    var isIdle: Bool { state.withLock { !$0.draining && $0.waiting.isEmpty } }
+
+    /// Queues `reading` for the next grouped commit and returns its answer once committed.
+    func submit(_ reading: PreparedReading) async -> CoAPResponse {
+        await withCheckedContinuation { answer in
+            let start = state.withLock { s -> Bool in
+                s.waiting.append((reading, answer))
+                guard !s.draining else { return false }
+                s.draining = true
+                return true
+            }
+            if start { worker.async { self.drain() } }
+        }
+    }
+
+    /// Commits batches until nothing waits. Worker queue only.
+    private func drain() {
+        while true {
+            let batch = state.withLock { s -> [(reading: PreparedReading, answer: CheckedContinuation<CoAPResponse, Never>)] in
+                guard !s.waiting.isEmpty else {
+                    s.draining = false
+                    return []
+                }
+                let n = min(s.waiting.count, Self.maxBatch)
+                defer { s.waiting.removeFirst(n) }
+                return Array(s.waiting.prefix(n))
+            }
+            guard !batch.isEmpty else { return }
+            let answers = commit(batch.map(\.reading))
+            for (item, answer) in zip(batch, answers) { item.answer.resume(returning: answer) }
+        }
+    }
+}
