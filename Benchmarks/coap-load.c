@@ -2,7 +2,8 @@
  * coap-load -- a closed-loop CoAP load generator over libcoap 4.3.1's client API.
  *
  *   gcc -O2 -o Benchmarks/coap-load Benchmarks/coap-load.c $(pkg-config --cflags --libs libcoap-3-openssl)
- *   Benchmarks/coap-load [-k K] [-s S] [-d SEC] [-w SEC] [-n] [-T MS] [-m MSGS] [-P PID] HOST PORT PATH
+ *   Benchmarks/coap-load [-k K] [-s S] [-d SEC] [-w SEC] [-n] [-T MS] [-m MSGS] [-P PID]
+ *                        [-i IDENTITY -K KEY [-N]] HOST PORT PATH
  *
  * S client sessions (each bound to its own ephemeral local port) each keep K GET requests in
  * flight: every response on a session sends that session's next request. A session starts with
@@ -20,6 +21,13 @@
  *   -m MSGS  a session that has sent MSGS requests is drained and replaced by a new one on a new
  *            local port, so a peer pair never comes near its 65,536 message IDs (default 30000)
  *   -P PID   also report that process's CPU time (the server's) over the measured window
+ *   -i ID    DTLS with a pre-shared key: every session is a DTLS session (PORT is then the
+ *   -K KEY   server's DTLS port) with this PSK identity and key (text). The handshake of each
+ *            session is part of its first request's latency.
+ *   -N       new sessions: every request runs on a session of its own, which is closed (DTLS
+ *            close_notify) as soon as its response arrives and replaced by a new one on a new
+ *            local port. With -i, rps is then full DTLS handshakes plus one GET per second.
+ *            Implies -k 1 and -m 1.
  *
  * CON and NSTART: libcoap 4.3.1 holds back a CON request while NSTART CON requests are
  * outstanding on the session (default NSTART is 1, so K>1 would be serialised). We call
@@ -68,7 +76,8 @@ typedef struct {
 } load_session_t;
 
 /* configuration */
-static int cfg_k = 1, cfg_s = 1, cfg_non = 0;
+static int cfg_k = 1, cfg_s = 1, cfg_non = 0, cfg_new_sessions = 0;
+static const char *cfg_identity = NULL, *cfg_key = NULL;
 static double cfg_duration = 5.0, cfg_warmup = 1.0;
 static uint64_t cfg_timeout_ns = 1000ull * 1000000ull;
 static uint64_t cfg_max_per_session = 30000;
@@ -210,10 +219,27 @@ static void on_nack(coap_session_t *session, const coap_pdu_t *sent,
   ls->slots[i].used = 0;
   ls->inflight--;
   if (in_window(now_ns())) n_err++;
+  if (cfg_new_sessions) ls->retiring = 1; /* replaced (after the next coap_io_process) */
+}
+
+static coap_session_t *new_session(void) {
+  if (!cfg_identity) return coap_new_client_session(ctx, &local_addr, &server_addr, COAP_PROTO_UDP);
+  coap_dtls_cpsk_t cpsk;
+  memset(&cpsk, 0, sizeof(cpsk));
+  cpsk.version = COAP_DTLS_CPSK_SETUP_VERSION;
+  cpsk.psk_info.identity.s = (const uint8_t *)cfg_identity;
+  cpsk.psk_info.identity.length = strlen(cfg_identity);
+  cpsk.psk_info.key.s = (const uint8_t *)cfg_key;
+  cpsk.psk_info.key.length = strlen(cfg_key);
+  return coap_new_client_session_psk2(ctx, &local_addr, &server_addr, COAP_PROTO_DTLS, &cpsk);
 }
 
 static int open_session(load_session_t *ls) {
-  coap_session_t *s = coap_new_client_session(ctx, &local_addr, &server_addr, COAP_PROTO_UDP);
+  /* A new socket can get the local port of a session libcoap has not freed yet (released while
+   * libcoap still holds a reference to it); libcoap then refuses the new session as a duplicate.
+   * Another socket gets another port. */
+  coap_session_t *s = NULL;
+  for (int attempt = 0; attempt < 20 && !s; attempt++) s = new_session();
   if (!s) return -1;
   if (!cfg_non && cfg_k > 1) {
     coap_session_set_nstart(s, (uint16_t)cfg_k);
@@ -233,6 +259,20 @@ static int open_session(load_session_t *ls) {
   return 0;
 }
 
+/* A retiring session with nothing in flight is released (for DTLS: close_notify) and a new one
+ * opened in its place. Never called from a libcoap handler: the session must not be freed under
+ * libcoap's feet, so this runs after coap_io_process returns. */
+static void replace_if_drained(load_session_t *ls) {
+  if (!ls->retiring || ls->inflight != 0 || stopping) return;
+  coap_session_set_app_data(ls->session, NULL);
+  coap_session_release(ls->session);
+  ls->session = NULL;
+  if (open_session(ls) != 0) {
+    fprintf(stderr, "coap-load: cannot open a replacement session\n");
+    exit(2);
+  }
+}
+
 /* NON loss detection, session replacement and retry of failed sends; main loop only. */
 static void housekeeping(uint64_t t) {
   for (int j = 0; j < cfg_s; j++) {
@@ -249,14 +289,9 @@ static void housekeeping(uint64_t t) {
         }
       }
     }
-    if (ls->retiring && ls->inflight == 0 && !stopping) {
-      coap_session_set_app_data(ls->session, NULL);
-      coap_session_release(ls->session);
-      if (open_session(ls) != 0) {
-        fprintf(stderr, "coap-load: cannot open a replacement session\n");
-        exit(2);
-      }
-    } else if (!stopping && !ls->retiring && ls->inflight == 0) {
+    if (ls->retiring) {
+      replace_if_drained(ls);
+    } else if (!stopping && ls->inflight == 0) {
       /* every request of this session failed to send: start it again */
       send_request(ls, 0);
     }
@@ -330,14 +365,15 @@ static double percentile_us(double q) {
 static void usage(const char *argv0) {
   fprintf(stderr,
           "usage: %s [-k inflight/session] [-s sessions] [-d seconds] [-w warmup-seconds] [-n]\n"
-          "          [-T non-timeout-ms] [-m max-requests/session] [-P server-pid] HOST PORT PATH\n",
+          "          [-T non-timeout-ms] [-m max-requests/session] [-P server-pid]\n"
+          "          [-i psk-identity -K psk-key [-N]] HOST PORT PATH\n",
           argv0);
   exit(2);
 }
 
 int main(int argc, char **argv) {
   int opt;
-  while ((opt = getopt(argc, argv, "k:s:d:w:nT:m:P:")) != -1) {
+  while ((opt = getopt(argc, argv, "k:s:d:w:nT:m:P:i:K:N")) != -1) {
     switch (opt) {
     case 'k': cfg_k = atoi(optarg); break;
     case 's': cfg_s = atoi(optarg); break;
@@ -347,8 +383,17 @@ int main(int argc, char **argv) {
     case 'T': cfg_timeout_ns = (uint64_t)atol(optarg) * 1000000ull; break;
     case 'm': cfg_max_per_session = (uint64_t)atoll(optarg); break;
     case 'P': cfg_pid = atol(optarg); break;
+    case 'i': cfg_identity = optarg; break;
+    case 'K': cfg_key = optarg; break;
+    case 'N': cfg_new_sessions = 1; break;
     default: usage(argv[0]);
     }
+  }
+  if (cfg_new_sessions) { cfg_k = 1; cfg_max_per_session = 1; }
+  if ((cfg_identity == NULL) != (cfg_key == NULL)) usage(argv[0]);
+  if (cfg_identity && !coap_dtls_is_supported()) {
+    fprintf(stderr, "coap-load: this libcoap has no DTLS\n");
+    return 2;
   }
   if (argc - optind != 3 || cfg_k < 1 || cfg_k > 4096 || cfg_s < 1 || cfg_duration <= 0 ||
       cfg_warmup < 0 || cfg_max_per_session < (uint64_t)cfg_k)
@@ -360,7 +405,7 @@ int main(int argc, char **argv) {
 
   coap_startup();
   /* libcoap 4.3.1 logs every ICMP error and RST at CRIT/ALERT; failures are counted instead. */
-  coap_set_log_level(LOG_EMERG);
+  coap_set_log_level(getenv("COAP_LOAD_DEBUG") ? (coap_log_t)atoi(getenv("COAP_LOAD_DEBUG")) : LOG_EMERG);
   if (resolve(host, port, &server_addr) != 0) {
     fprintf(stderr, "coap-load: cannot resolve %s:%s\n", host, port);
     return 2;
@@ -395,6 +440,9 @@ int main(int argc, char **argv) {
   uint64_t host0 = 0, host1 = 0, steal0 = 0, steal1 = 0;
   for (;;) {
     coap_io_process(ctx, 10);
+    if (cfg_new_sessions) {
+      for (int j = 0; j < cfg_s; j++) replace_if_drained(&sessions[j]);
+    }
     uint64_t t = now_ns();
     if (!measuring && t >= t_measure_start) {
       measuring = 1;

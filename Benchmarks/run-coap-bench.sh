@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # CoAP server benchmark: our CoAPServer (coap-bench-server, a handler that does not suspend)
-# against libcoap's coap-server-notls, loaded by Benchmarks/coap-load (libcoap client API) in the
-# same run, alternating servers round by round. Prints a Markdown table and writes it to
+# against libcoap's coap-server-openssl, loaded by Benchmarks/coap-load (libcoap client API) in
+# the same run, alternating servers round by round. Plain CoAP and DTLS-PSK: a config whose
+# coap-load arguments hold `-i` runs over DTLS (both servers get the same PSK; coap-load then
+# targets their DTLS ports), and with `-N` every request is a new DTLS session (handshake + GET). Prints a Markdown table and writes it to
 # Benchmarks/out/coap-bench.md (raw lines in Benchmarks/out/coap-bench-raw.txt).
 #
 #   bash Benchmarks/run-coap-bench.sh
@@ -34,8 +36,14 @@ REQ_PATH=/
 # NON runs keep 128 in flight, not 256: with 256 NON requests in flight the server's UDP receive
 # buffer (net.core.rmem_default 212992, about 190 queued datagrams) overflows on loopback for
 # either server (UdpRcvbufErrors), and every dropped request parks its slot for the 1 s timeout.
-CONFIGS=${CONFIGS:-"CON k=1 s=1:-k 1 -s 1;CON k=1 s=16:-k 1 -s 16;CON k=16 s=16:-k 16 -s 16;NON k=8 s=16:-n -k 8 -s 16"}
-LIBCOAP_SERVER=${LIBCOAP_SERVER:-coap-server-notls}
+PSK_IDENTITY=bench
+PSK_KEY=${PSK_KEY:-$(head -c 12 /dev/urandom | od -An -tx1 | tr -d ' \n')}   # made per run
+DTLS_ARGS="-i $PSK_IDENTITY -K $PSK_KEY"
+DEFAULT_CONFIGS="CON k=1 s=1:-k 1 -s 1;CON k=1 s=16:-k 1 -s 16;CON k=16 s=16:-k 16 -s 16;NON k=8 s=16:-n -k 8 -s 16"
+DEFAULT_CONFIGS+=";DTLS CON k=1 s=1:-k 1 -s 1 $DTLS_ARGS;DTLS CON k=16 s=16:-k 16 -s 16 $DTLS_ARGS"
+DEFAULT_CONFIGS+=";DTLS new session s=1:-N -s 1 $DTLS_ARGS;DTLS new session s=16:-N -s 16 $DTLS_ARGS"
+CONFIGS=${CONFIGS:-$DEFAULT_CONFIGS}
+LIBCOAP_SERVER=${LIBCOAP_SERVER:-coap-server-openssl}
 OTHER_MAX=${OTHER_MAX:-15}
 RETRIES=${RETRIES:-2}
 NICE=${NICE:-0}
@@ -88,6 +96,8 @@ fi
 SERVER_TPID=""   # the `timeout` wrapping the server (killing it forwards SIGTERM to the server)
 SERVER_PID=""    # the server process itself (for its CPU time)
 SERVER_PORT=""
+LOAD_PORT=""     # where coap-load sends: SERVER_PORT, or the server's DTLS port
+DTLS=0           # 1 while a DTLS config runs
 
 child_of() {  # the single child of a PID, waiting for it to exist
     local c="" i
@@ -111,16 +121,20 @@ free_udp_port() {
 start_ours() {
     local out=$WORK/ours.out
     : > "$out"
-    timeout -s TERM "$RUN_LIMIT" "${SERVER_PIN[@]}" "$OURS_BIN" 0 > "$out" 2> "$WORK/ours.err" &
+    local psk=()
+    [[ $DTLS == 1 ]] && psk=(--psk "$PSK_IDENTITY:$PSK_KEY")
+    timeout -s TERM "$RUN_LIMIT" "${SERVER_PIN[@]}" "$OURS_BIN" 0 "${psk[@]}" > "$out" 2> "$WORK/ours.err" &
     SERVER_TPID=$!
     PIDS+=("$SERVER_TPID")
     for _ in $(seq 1 250); do
         SERVER_PORT=$(sed -n 's/^listening on \([0-9]*\)$/\1/p' "$out")
-        [[ -n $SERVER_PORT ]] && break
+        LOAD_PORT=$SERVER_PORT
+        [[ $DTLS == 1 ]] && LOAD_PORT=$(sed -n 's/^dtls on \([0-9]*\)$/\1/p' "$out")
+        [[ -n $SERVER_PORT && -n $LOAD_PORT ]] && break
         kill -0 "$SERVER_TPID" 2>/dev/null || { log "coap-bench-server died: $(cat "$WORK/ours.err")"; exit 1; }
         sleep 0.02
     done
-    [[ -n $SERVER_PORT ]] || { log "coap-bench-server did not start"; exit 1; }
+    [[ -n $SERVER_PORT && -n $LOAD_PORT ]] || { log "coap-bench-server did not start"; exit 1; }
     SERVER_PID=$(child_of "$SERVER_TPID")
 }
 
@@ -128,12 +142,20 @@ start_libcoap() {
     local attempt
     for attempt in 1 2 3 4 5; do
         SERVER_PORT=$(free_udp_port)
-        timeout -s TERM "$RUN_LIMIT" "${SERVER_PIN[@]}" "$LIBCOAP_SERVER" -A 127.0.0.1 -p "$SERVER_PORT" \
+        # libcoap's example server opens its DTLS endpoint on PORT+1 when given a key (-k).
+        local psk=() probe=(coap-client-notls -B 1 -m get "coap://127.0.0.1:$SERVER_PORT/")
+        LOAD_PORT=$SERVER_PORT
+        if [[ $DTLS == 1 ]]; then
+            LOAD_PORT=$((SERVER_PORT + 1))
+            psk=(-k "$PSK_KEY")
+            probe=(coap-client-openssl -B 2 -m get -u "$PSK_IDENTITY" -k "$PSK_KEY" "coaps://127.0.0.1:$LOAD_PORT/")
+        fi
+        timeout -s TERM "$RUN_LIMIT" "${SERVER_PIN[@]}" "$LIBCOAP_SERVER" -A 127.0.0.1 -p "$SERVER_PORT" "${psk[@]}" \
             > /dev/null 2> "$WORK/libcoap.err" &
         SERVER_TPID=$!
         PIDS+=("$SERVER_TPID")
         for _ in $(seq 1 50); do
-            if coap-client-notls -B 1 -m get "coap://127.0.0.1:$SERVER_PORT/" 2>/dev/null | grep -q "test server"; then
+            if "${probe[@]}" 2>/dev/null | grep -q "test server"; then
                 SERVER_PID=$(child_of "$SERVER_TPID")
                 return 0
             fi
@@ -151,7 +173,7 @@ stop_server() {
         kill -TERM "$SERVER_TPID" 2>/dev/null || true
         wait "$SERVER_TPID" 2>/dev/null || true
     fi
-    SERVER_TPID="" SERVER_PID="" SERVER_PORT=""
+    SERVER_TPID="" SERVER_PID="" SERVER_PORT="" LOAD_PORT=""
 }
 
 # run_one SERVER(ours|libcoap) LOAD-ARGS -> coap-load's result line in RESULT (no subshell, so
@@ -159,10 +181,12 @@ stop_server() {
 RESULT=""
 run_one() {
     local which=$1 args=$2
+    DTLS=0
+    [[ " $args " == *" -i "* ]] && DTLS=1
     if [[ $which == ours ]]; then start_ours; else start_libcoap; fi
     # shellcheck disable=SC2086
     if ! timeout -s KILL "$RUN_LIMIT" "${LOAD_PIN[@]}" "$LOAD_BIN" $args -d "$DURATION" -w "$WARMUP" \
-        -P "$SERVER_PID" 127.0.0.1 "$SERVER_PORT" "$REQ_PATH" > "$WORK/load.out"; then
+        -P "$SERVER_PID" 127.0.0.1 "$LOAD_PORT" "$REQ_PATH" > "$WORK/load.out"; then
         log "coap-load failed ($which $args)"
         exit 1
     fi
@@ -227,7 +251,7 @@ fmt0() { printf '%.0f' "$1"; }
 fmt1() { printf '%.1f' "$1"; }
 
 {
-    echo "## CoAP GET: coap-bench-server (ours) vs $LIBCOAP_SERVER (libcoap $(dpkg-query -W -f='${Version}' libcoap3 2>/dev/null || echo '?'))"
+    echo "## CoAP and DTLS GET: coap-bench-server (ours) vs $LIBCOAP_SERVER (libcoap $(dpkg-query -W -f='${Version}' libcoap3 2>/dev/null || echo '?'))"
     echo
     echo "| config | ours rps | libcoap rps | ratio | per-round ratio median (min–max) | ours p50/p99/p99.9 µs | libcoap p50/p99/p99.9 µs | ours server CPU µs/req | libcoap server CPU µs/req | CPU ratio (libcoap/ours) | errors ours/libcoap | load-gen CPU % ours/libcoap | other CPU % ours/libcoap (noisy runs) |"
     echo "| --- | ---: | ---: | ---: | --- | --- | --- | ---: | ---: | ---: | --- | --- | --- |"
@@ -251,11 +275,12 @@ fmt1() { printf '%.1f' "$1"; }
     echo "CON runs set NSTART = k on each session, so all k are really in flight. NON requests unanswered after 1 s count as errors (summed over all rounds). NON keeps 128 in flight: 256 overflow the server's UDP receive buffer (rmem_default $(cat /proc/sys/net/core/rmem_default 2>/dev/null || echo ?)) for either server."
     echo "Server CPU = the server process's utime+stime over the measured window / successful requests. Load-gen CPU % near 100 means the single-threaded load generator, not the server, sets the rate: then compare server CPU per request."
     echo "Other CPU = what other processes on this shared machine took during the window (% of one CPU, /proc/stat minus server and load generator); runs above ${OTHER_MAX}% were repeated up to ${RETRIES} times, and 'noisy runs' counts those kept anyway."
+    echo "DTLS rows: DTLS 1.2 with a pre-shared key (identity \"$PSK_IDENTITY\", a random key made for the run, the same for both servers; OpenSSL picks the suite on both sides). 'new session' runs open a session per request — cookie exchange, full PSK handshake, one GET, close_notify — so rps there is new sessions per second."
     echo "Request: GET / (no other options); response: 2.05, Max-Age 0x2ffff, 138-byte text — the same bytes from both servers."
     echo
     echo "Machine: $(nproc) CPUs, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//'), kernel $(uname -r); load average $START_LOAD at start, $END_LOAD at end. Started with: ${SERVER_PIN[*]:-nothing} (servers), ${LOAD_PIN[*]:-nothing} (load generator)."
     echo "Swift: $(swift --version 2>/dev/null | head -n1)."
     echo
     echo "Command: \`ROUNDS=$ROUNDS DURATION=$DURATION WARMUP=$WARMUP NICE=$NICE PIN=$PIN bash Benchmarks/run-coap-bench.sh\`; each run: \`${LOAD_PIN[*]:+${LOAD_PIN[*]} }Benchmarks/coap-load <args> -d $DURATION -w $WARMUP -P <server pid> 127.0.0.1 <port> $REQ_PATH\` with <args> per config:"
-    for cfg in "${CONFIG_LIST[@]}"; do echo "- ${cfg%%:*}: \`${cfg#*:}\`"; done
+    for cfg in "${CONFIG_LIST[@]}"; do args=${cfg#*:}; echo "- ${cfg%%:*}: \`${args//$PSK_KEY/<random key>}\`"; done
 } | tee "$OUT_DIR/coap-bench.md"

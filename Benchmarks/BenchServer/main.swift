@@ -1,10 +1,13 @@
 // coap-bench-server: our CoAPServer with a handler that does not suspend, for
 // Benchmarks/run-coap-bench.sh to load next to libcoap's coap-server-notls.
 //
-//   coap-bench-server [PORT]      (PORT 0 or absent: the system picks; printed)
+//   coap-bench-server [PORT] [--psk IDENTITY:KEY]   (PORT 0 or absent: the system picks)
 //
-// Listens on 127.0.0.1 only. Prints "listening on PORT" once it serves, and runs until SIGTERM or
-// SIGINT, then shuts down and exits 0.
+// Listens on 127.0.0.1 only. Prints "listening on PORT" once it serves (and, with --psk,
+// "dtls on PORT" for its DTLS endpoint, also on a port the system picks), and runs until SIGTERM
+// or SIGINT, then shuts down and exits 0. With --psk, the DTLS endpoint accepts that one identity
+// with that key (text), the way `coap-server-openssl -k KEY` accepts any identity with its key;
+// the key lookup is a dictionary lookup, as a registry's snapshot lookup would be.
 //
 // What it serves is what coap-server-notls serves at its root resource "/" (hnd_get_index in
 // libcoap 4.3.1's examples/coap-server.c): the same 138-byte text with 2.05 Content and Max-Age
@@ -34,10 +37,22 @@ func fail(_ message: String) -> Never {
     exit(2)
 }
 
-let arguments = CommandLine.arguments.dropFirst()
-if arguments.contains(where: { $0 == "-h" || $0 == "--help" }) || arguments.count > 1 {
-    writeStderr("usage: coap-bench-server [PORT]   (0 or absent: pick a free port)\n")
-    exit(arguments.count > 1 ? 2 : 0)
+var arguments = Array(CommandLine.arguments.dropFirst())
+let usage = "usage: coap-bench-server [PORT] [--psk IDENTITY:KEY]   (PORT 0 or absent: pick a free port)\n"
+if arguments.contains(where: { $0 == "-h" || $0 == "--help" }) {
+    writeStderr(usage)
+    exit(0)
+}
+var psk: (identity: String, key: String)?
+if let i = arguments.firstIndex(of: "--psk") {
+    guard i + 1 < arguments.count, let colon = arguments[i + 1].firstIndex(of: ":") else { fail("--psk needs IDENTITY:KEY") }
+    let value = arguments[i + 1]
+    psk = (String(value[..<colon]), String(value[value.index(after: colon)...]))
+    arguments.removeSubrange(i...(i + 1))
+}
+if arguments.count > 1 {
+    writeStderr(usage)
+    exit(2)
 }
 // SIGTERM and SIGINT are blocked in every thread (threads inherit the mask, so block them before
 // any starts) and taken synchronously by the main thread with sigwait at the end.
@@ -64,15 +79,27 @@ var router = CoAPRouter()
 router.get("/bench") { _ in response }
 router.on(.get, "/", synchronous: { _ in response })
 
+var dtls: DTLSServerConfiguration?
+if let psk {
+    let keys: [PSKIdentity: PSKKey]
+    do { keys = [try PSKIdentity(psk.identity): try PSKKey(text: psk.key)] } catch { fail("bad --psk: \(error)") }
+    dtls = DTLSServerConfiguration(psk: .init(hint: "bench", keyLookup: { identity, _ in keys[identity] }))
+}
+
 let server: CoAPServer
 do {
-    server = try CoAPServer(configuration: .init(host: "127.0.0.1", port: requestedPort), router: router, logger: logger)
+    server = try CoAPServer(
+        configuration: .init(host: "127.0.0.1", port: requestedPort, dtls: dtls, dtlsPort: 0), router: router, logger: logger)
     try server.start()
 } catch {
     fail("cannot start: \(error)")
 }
 guard let port = server.port else { fail("no listening port") }
 print("listening on \(port)")
+if dtls != nil {
+    guard let dtlsPort = server.dtlsPort else { fail("no DTLS port") }
+    print("dtls on \(dtlsPort)")
+}
 fflush(nil)
 
 // Serve until SIGTERM or SIGINT, then stop the loop thread and exit 0.
