@@ -35,7 +35,7 @@ public final class Gateway: Service, Sendable {
         self.configuration = configuration
         self.directory = directory
         self.logger = logger
-        let store = try ReadingsStore(path: readingsPath, masterKey: masterKey)
+        let store = try ReadingsStore(path: readingsPath, masterKey: masterKey, encryptsContent: configuration.encryptsReadingsAtRest)
         self.store = store
         let monitor = SecurityMonitor(policy: configuration.lockout, directory: directory, logger: logger)
         self.monitor = monitor

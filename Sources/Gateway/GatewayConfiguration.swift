@@ -28,5 +28,8 @@ public struct GatewayConfiguration: Sendable {
     /// When repeated failures lock a device or an address out.
     public var lockout = SecurityMonitor.Policy()
 
+    /// Package-only, for `ingest-bench`'s baseline: readings stored in clear. Never a product option.
+    package var encryptsReadingsAtRest = true
+
     public init() {}
 }

@@ -31,7 +31,7 @@ final class ReadingIngestor: Sendable {
     let logger: Logger
     /// Accepted (kid ‖ seq) → (when, digest): a CON retransmission of an accepted sealed message is
     /// answered again without storing it twice.
-    private let recent = Locked<[[UInt8]: (time: Double, digest: [UInt8], peer: String)]>([:])
+    private let recent = Locked(RecentMessages())
     /// Readings stored, and dropped by the per-device name allow-list.
     let stored = Locked(0)
     /// Store transactions that committed readings (fewer than `stored` when commits were grouped).
@@ -138,7 +138,7 @@ final class ReadingIngestor: Sendable {
                     let digest = (try? SHA256.hash(request.payload)) ?? []
                     let now = Date().timeIntervalSince1970
                     let from = request.peer?.description ?? "?"
-                    if let seen = recent.withLock({ $0[key] }), seen.digest == digest, seen.peer == from, now - seen.time < 247 {
+                    if let seen = recent.withLock({ $0.lookup(key, now: now) }), seen.digest == digest, seen.peer == from {
                         return .refused(.status(.created))  // a retransmission of what is already stored
                     }
                     return refuse(.unauthorized, .replay, device: ring.deviceID(ofKid: payload.kid), peer: peer,
@@ -263,10 +263,7 @@ final class ReadingIngestor: Sendable {
             if committed {
                 _ = try? ring.record(opened)
                 let digest = (try? SHA256.hash(reading.payload)) ?? []
-                recent.withLock { recent in
-                    recent[key] = (now, digest, reading.peer)
-                    if recent.count > 10_000 { recent = recent.filter { now - $0.value.time < 247 } }
-                }
+                recent.withLock { $0.insert(key, .init(time: now, digest: digest, peer: reading.peer)) }
             }
             _ = uncommitted.withLock { $0.remove(key) }
         }

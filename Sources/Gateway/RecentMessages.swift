@@ -1,0 +1,47 @@
+/// Sealed messages accepted in the last EXCHANGE_LIFETIME (247 s, RFC 7252 §4.8.2), by kid ‖
+/// sequence number, with a digest of the bytes and the sender: a CON retransmission of an
+/// accepted message is answered again instead of being refused as a replay.
+///
+/// Bounded: at most `capacity` entries, the oldest forgotten first (then a retransmission older
+/// than that is refused as a replay, which stores nothing twice either). Insert and lookup are
+/// O(1); nothing is scanned.
+struct RecentMessages {
+    struct Entry {
+        var time: Double
+        var digest: [UInt8]
+        var peer: String
+    }
+
+    static let lifetime: Double = 247
+    let capacity: Int
+    private var entries: [[UInt8]: Entry] = [:]
+    /// Keys in insertion order, as a ring: `order[head...]` then `order[..<head]` once full.
+    private var order: [[UInt8]] = []
+    private var head = 0
+
+    init(capacity: Int = 10_000) {
+        self.capacity = capacity
+        entries.reserveCapacity(capacity)
+    }
+
+    /// The entry for `key`, if it is younger than the lifetime at `now`.
+    func lookup(_ key: [UInt8], now: Double) -> Entry? {
+        guard let entry = entries[key], now - entry.time < Self.lifetime else { return nil }
+        return entry
+    }
+
+    mutating func insert(_ key: [UInt8], _ entry: Entry) {
+        if entries.updateValue(entry, forKey: key) != nil { return }
+        if order.count < capacity {
+            order.append(key)
+            return
+        }
+        // Full: the oldest key makes room (its entry goes, unless it was inserted again since).
+        let oldest = order[head]
+        if oldest != key, let e = entries[oldest], e.time <= entry.time { entries.removeValue(forKey: oldest) }
+        order[head] = key
+        head = (head + 1) % capacity
+    }
+
+    var count: Int { entries.count }
+}
