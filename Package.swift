@@ -176,6 +176,12 @@ let package = Package(
             swiftSettings: strict
         ),
         .executableTarget(
+            name: "ingest-bench",
+            dependencies: ["Gateway", "Sealing", "SenML", "LibCrypto", .product(name: "Logging", package: "swift-log")],
+            path: "Benchmarks/IngestBench",
+            swiftSettings: strict
+        ),
+        .executableTarget(
             name: "seal-bench",
             dependencies: ["Sealing", "LibCrypto", "CLibCrypto"],
             path: "Benchmarks/SealBench",

@@ -24,6 +24,10 @@
  *   -i ID    DTLS with a pre-shared key: every session is a DTLS session (PORT is then the
  *   -K KEY   server's DTLS port) with this PSK identity and key (text). The handshake of each
  *            session is part of its first request's latency.
+ *   -f FILE  POST sealed readings instead of GET: FILE (written by `ingest-bench`) holds, per
+ *            device, messages to send in order (COSE_Encrypt0, Content-Format 16); session j
+ *            sends device j's messages (j modulo the device count), each message once. A session
+ *            whose device has none left stops (reported as exhausted=N).
  *   -N       new sessions: every request runs on a session of its own, which is closed (DTLS
  *            close_notify) as soon as its response arrives and replaced by a new one on a new
  *            local port. With -i, rps is then full DTLS handshakes plus one GET per second.
@@ -67,8 +71,16 @@ typedef struct {
   uint64_t sent_ns; /* monotonic send time */
 } slot_t;
 
+/* -f: per device, the sealed messages still to send */
+typedef struct {
+  uint8_t **msgs;
+  uint16_t *lens;
+  uint32_t count, next;
+} device_stream_t;
+
 typedef struct {
   coap_session_t *session;
+  device_stream_t *stream; /* -f: this session's device */
   slot_t *slots;     /* K slots */
   int inflight;
   uint64_t sent;     /* requests sent on this coap session */
@@ -78,6 +90,10 @@ typedef struct {
 /* configuration */
 static int cfg_k = 1, cfg_s = 1, cfg_non = 0, cfg_new_sessions = 0;
 static const char *cfg_identity = NULL, *cfg_key = NULL;
+
+static device_stream_t *streams = NULL;
+static uint32_t stream_count = 0;
+static uint64_t n_exhausted = 0;
 static double cfg_duration = 5.0, cfg_warmup = 1.0;
 static uint64_t cfg_timeout_ns = 1000ull * 1000000ull;
 static uint64_t cfg_max_per_session = 30000;
@@ -119,9 +135,11 @@ static void record_latency(uint64_t ns) {
 /* Sends one GET on slot i of session ls. Returns 0 on success. */
 static int send_request(load_session_t *ls, int i) {
   coap_session_t *s = ls->session;
+  device_stream_t *ds = ls->stream;
+  if (ds && ds->next >= ds->count) { n_exhausted++; return -1; }
   coap_pdu_t *pdu = coap_pdu_init(cfg_non ? COAP_MESSAGE_NON : COAP_MESSAGE_CON,
-                                  COAP_REQUEST_CODE_GET, coap_new_message_id(s),
-                                  coap_session_max_pdu_size(s));
+                                  ds ? COAP_REQUEST_CODE_POST : COAP_REQUEST_CODE_GET,
+                                  coap_new_message_id(s), coap_session_max_pdu_size(s));
   if (!pdu) return -1;
   uint8_t tok[8];
   size_t toklen = 0;
@@ -130,6 +148,12 @@ static int send_request(load_session_t *ls, int i) {
   for (int p = 0; p < path_count; p++) {
     coap_add_option(pdu, COAP_OPTION_URI_PATH, strlen(path_segments[p]),
                     (const uint8_t *)path_segments[p]);
+  }
+  if (ds) {
+    uint8_t cf[4];
+    coap_add_option(pdu, COAP_OPTION_CONTENT_FORMAT, coap_encode_var_safe(cf, sizeof(cf), 16), cf);
+    coap_add_data(pdu, ds->lens[ds->next], ds->msgs[ds->next]);
+    ds->next++;
   }
   slot_t *sl = &ls->slots[i];
   memcpy(sl->token, tok, toklen);
@@ -362,18 +386,43 @@ static double percentile_us(double q) {
   return lat_ns[i] / 1000.0;
 }
 
+/* Reads ingest-bench's payload file: "SCPL", u32 devices, then per device u32 count and count
+ * messages of u16 length + bytes (little-endian). */
+static void load_streams(const char *path) {
+  FILE *f = fopen(path, "rb");
+  if (!f) { perror(path); exit(2); }
+  char magic[4];
+  if (fread(magic, 1, 4, f) != 4 || memcmp(magic, "SCPL", 4) != 0 || fread(&stream_count, 4, 1, f) != 1 || stream_count == 0) {
+    fprintf(stderr, "coap-load: %s is not an ingest-bench payload file\n", path);
+    exit(2);
+  }
+  streams = calloc(stream_count, sizeof(*streams));
+  for (uint32_t d = 0; d < stream_count; d++) {
+    device_stream_t *ds = &streams[d];
+    if (fread(&ds->count, 4, 1, f) != 1) { fprintf(stderr, "coap-load: %s is truncated\n", path); exit(2); }
+    ds->msgs = calloc(ds->count ? ds->count : 1, sizeof(*ds->msgs));
+    ds->lens = calloc(ds->count ? ds->count : 1, sizeof(*ds->lens));
+    for (uint32_t m = 0; m < ds->count; m++) {
+      if (fread(&ds->lens[m], 2, 1, f) != 1) { fprintf(stderr, "coap-load: %s is truncated\n", path); exit(2); }
+      ds->msgs[m] = malloc(ds->lens[m] ? ds->lens[m] : 1);
+      if (fread(ds->msgs[m], 1, ds->lens[m], f) != ds->lens[m]) { fprintf(stderr, "coap-load: %s is truncated\n", path); exit(2); }
+    }
+  }
+  fclose(f);
+}
+
 static void usage(const char *argv0) {
   fprintf(stderr,
           "usage: %s [-k inflight/session] [-s sessions] [-d seconds] [-w warmup-seconds] [-n]\n"
           "          [-T non-timeout-ms] [-m max-requests/session] [-P server-pid]\n"
-          "          [-i psk-identity -K psk-key [-N]] HOST PORT PATH\n",
+          "          [-i psk-identity -K psk-key [-N]] [-f payload-file] HOST PORT PATH\n",
           argv0);
   exit(2);
 }
 
 int main(int argc, char **argv) {
   int opt;
-  while ((opt = getopt(argc, argv, "k:s:d:w:nT:m:P:i:K:N")) != -1) {
+  while ((opt = getopt(argc, argv, "k:s:d:w:nT:m:P:i:K:Nf:")) != -1) {
     switch (opt) {
     case 'k': cfg_k = atoi(optarg); break;
     case 's': cfg_s = atoi(optarg); break;
@@ -386,6 +435,7 @@ int main(int argc, char **argv) {
     case 'i': cfg_identity = optarg; break;
     case 'K': cfg_key = optarg; break;
     case 'N': cfg_new_sessions = 1; break;
+    case 'f': load_streams(optarg); break;
     default: usage(argv[0]);
     }
   }
@@ -423,6 +473,7 @@ int main(int argc, char **argv) {
   sessions = calloc((size_t)cfg_s, sizeof(*sessions));
   for (int j = 0; j < cfg_s; j++) {
     sessions[j].slots = calloc((size_t)cfg_k, sizeof(slot_t));
+    if (streams) sessions[j].stream = &streams[(uint32_t)j % stream_count];
   }
 
   uint64_t t0 = now_ns();
@@ -472,12 +523,13 @@ int main(int argc, char **argv) {
   double per = n_ok ? 1e6 / (double)n_ok : 0;
   printf("rps=%.1f p50_us=%.1f p99_us=%.1f p999_us=%.1f ok=%llu errors=%llu late=%llu "
          "srv_cpu_us=%.2f srv_cpu_pct=%.1f cli_cpu_us=%.2f cli_cpu_pct=%.1f host_busy_pct=%.1f "
-         "steal_pct=%.1f sessions=%llu send_fail=%llu\n",
+         "steal_pct=%.1f sessions=%llu send_fail=%llu exhausted=%llu\n",
          rps, percentile_us(0.50), percentile_us(0.99), percentile_us(0.999),
          (unsigned long long)n_ok, (unsigned long long)n_err, (unsigned long long)n_late,
          srv_cpu_s * per, 100.0 * srv_cpu_s / secs, cli_cpu_s * per, 100.0 * cli_cpu_s / secs,
          100.0 * (double)(host1 - host0) / ticks / secs, 100.0 * (double)(steal1 - steal0) / ticks / secs,
-         (unsigned long long)n_sessions_opened, (unsigned long long)n_send_fail);
+         (unsigned long long)n_sessions_opened, (unsigned long long)n_send_fail,
+         (unsigned long long)n_exhausted);
   fflush(stdout);
   if (n_nack[0] + n_nack[1] + n_nack[2] + n_nack[3] + n_nack[4] + n_timeout > 0) {
     fprintf(stderr, "coap-load: failures over the whole run: NON timeouts %llu, nacks: too many retries %llu, "
