@@ -3,14 +3,20 @@
 # against libcoap's coap-server-openssl, loaded by Benchmarks/coap-load (libcoap client API) in
 # the same run, alternating servers round by round. Plain CoAP and DTLS-PSK: a config whose
 # coap-load arguments hold `-i` runs over DTLS (both servers get the same PSK; coap-load then
-# targets their DTLS ports), and with `-N` every request is a new DTLS session (handshake + GET). Prints a Markdown table and writes it to
+# targets their DTLS ports), and with `-N` every request is a new DTLS session (handshake + GET).
+# Ingestion rows compare the Gateway (Benchmarks/IngestBench: sealed SenML readings POSTed and
+# committed durably, encrypted at rest) with the same without encryption at rest, and with
+# coap-server-openssl answering GETs. Prints a Markdown table and writes it to
 # Benchmarks/out/coap-bench.md (raw lines in Benchmarks/out/coap-bench-raw.txt).
 #
 #   bash Benchmarks/run-coap-bench.sh
 #
 # Environment:
 #   ROUNDS=5 DURATION=4 WARMUP=1   rounds per configuration; measured and warm-up seconds per run
-#   CONFIGS="name:coap-load-args;..."  default below
+#   CONFIGS="name:coap-load-args[:A,B];..."  default below. A and B are the two servers compared
+#                (default ours,libcoap): ours = coap-bench-server, libcoap = $LIBCOAP_SERVER,
+#                ingest = the Gateway ingesting sealed readings (POST /readings, durable,
+#                encrypted at rest), ingest-clear = the same with readings stored in clear
 #   PIN=0        1: pin the server to CPU 1 and the load generator to CPU 0 (taskset), when there
 #                are at least 2 CPUs
 #   SKIP_BUILD=1 use the binaries already built
@@ -42,6 +48,8 @@ DTLS_ARGS="-i $PSK_IDENTITY -K $PSK_KEY"
 DEFAULT_CONFIGS="CON k=1 s=1:-k 1 -s 1;CON k=1 s=16:-k 1 -s 16;CON k=16 s=16:-k 16 -s 16;NON k=8 s=16:-n -k 8 -s 16"
 DEFAULT_CONFIGS+=";DTLS CON k=1 s=1:-k 1 -s 1 $DTLS_ARGS;DTLS CON k=16 s=16:-k 16 -s 16 $DTLS_ARGS"
 DEFAULT_CONFIGS+=";DTLS new session s=1:-N -s 1 $DTLS_ARGS;DTLS new session s=16:-N -s 16 $DTLS_ARGS"
+DEFAULT_CONFIGS+=";ingest vs GET k=1 s=1:-k 1 -s 1:ingest,libcoap;ingest vs GET k=4 s=16:-k 4 -s 16:ingest,libcoap"
+DEFAULT_CONFIGS+=";encryption at rest k=1 s=1:-k 1 -s 1:ingest,ingest-clear;encryption at rest k=4 s=16:-k 4 -s 16:ingest,ingest-clear"
 CONFIGS=${CONFIGS:-$DEFAULT_CONFIGS}
 LIBCOAP_SERVER=${LIBCOAP_SERVER:-coap-server-openssl}
 OTHER_MAX=${OTHER_MAX:-15}
@@ -72,14 +80,17 @@ log() { echo "$*" >&2; }
 
 # --- build ------------------------------------------------------------------------------------
 if [[ ${SKIP_BUILD:-0} != 1 ]]; then
-    log "building coap-bench-server (release) ..."
+    log "building coap-bench-server and ingest-bench (release) ..."
     swift build -c release --product coap-bench-server >&2
+    swift build -c release --product ingest-bench >&2
     log "building coap-load ..."
     gcc -O2 -Wall -o Benchmarks/coap-load Benchmarks/coap-load.c $(pkg-config --cflags --libs libcoap-3-openssl)
 fi
 OURS_BIN=$(swift build -c release --show-bin-path)/coap-bench-server
+INGEST_BIN=$(swift build -c release --show-bin-path)/ingest-bench
+INGEST_MESSAGES=${INGEST_MESSAGES:-12000}   # sealed readings made per device per run (16 devices)
 LOAD_BIN=$ROOT/Benchmarks/coap-load
-[[ -x $OURS_BIN && -x $LOAD_BIN ]] || { log "missing binaries ($OURS_BIN, $LOAD_BIN)"; exit 1; }
+[[ -x $OURS_BIN && -x $INGEST_BIN && -x $LOAD_BIN ]] || { log "missing binaries ($OURS_BIN, $INGEST_BIN, $LOAD_BIN)"; exit 1; }
 command -v "$LIBCOAP_SERVER" >/dev/null || { log "$LIBCOAP_SERVER not found (apt package libcoap3-bin)"; exit 1; }
 
 SERVER_PIN=() LOAD_PIN=()
@@ -138,6 +149,28 @@ start_ours() {
     SERVER_PID=$(child_of "$SERVER_TPID")
 }
 
+# The Gateway with a fresh data directory and fresh devices; it writes the sealed readings
+# coap-load will send (-f) before it listens.
+start_ingest() {
+    local out=$WORK/ingest.out clear=()
+    [[ $1 == ingest-clear ]] && clear=(--no-encryption)
+    rm -rf "$WORK/ingest-data" "$WORK/payloads"
+    : > "$out"
+    timeout -s TERM "$((RUN_LIMIT + 60))" "${SERVER_PIN[@]}" "$INGEST_BIN" "$WORK/ingest-data" "$WORK/payloads" \
+        --devices 16 --messages "$INGEST_MESSAGES" "${clear[@]}" > "$out" 2> "$WORK/ingest.err" &
+    SERVER_TPID=$!
+    PIDS+=("$SERVER_TPID")
+    for _ in $(seq 1 3000); do
+        SERVER_PORT=$(sed -n 's/^listening on \([0-9]*\)$/\1/p' "$out")
+        [[ -n $SERVER_PORT ]] && break
+        kill -0 "$SERVER_TPID" 2>/dev/null || { log "ingest-bench died: $(cat "$WORK/ingest.err")"; exit 1; }
+        sleep 0.02
+    done
+    [[ -n $SERVER_PORT ]] || { log "ingest-bench did not start"; exit 1; }
+    LOAD_PORT=$SERVER_PORT
+    SERVER_PID=$(child_of "$SERVER_TPID")
+}
+
 start_libcoap() {
     local attempt
     for attempt in 1 2 3 4 5; do
@@ -183,10 +216,16 @@ run_one() {
     local which=$1 args=$2
     DTLS=0
     [[ " $args " == *" -i "* ]] && DTLS=1
-    if [[ $which == ours ]]; then start_ours; else start_libcoap; fi
+    local path=$REQ_PATH extra=()
+    case $which in
+        ours) start_ours ;;
+        libcoap) start_libcoap ;;
+        ingest|ingest-clear) start_ingest "$which"; path=/readings; extra=(-f "$WORK/payloads") ;;
+        *) log "unknown server $which"; exit 1 ;;
+    esac
     # shellcheck disable=SC2086
-    if ! timeout -s KILL "$RUN_LIMIT" "${LOAD_PIN[@]}" "$LOAD_BIN" $args -d "$DURATION" -w "$WARMUP" \
-        -P "$SERVER_PID" 127.0.0.1 "$LOAD_PORT" "$REQ_PATH" > "$WORK/load.out"; then
+    if ! timeout -s KILL "$RUN_LIMIT" "${LOAD_PIN[@]}" "$LOAD_BIN" $args "${extra[@]}" -d "$DURATION" -w "$WARMUP" \
+        -P "$SERVER_PID" 127.0.0.1 "$LOAD_PORT" "$path" > "$WORK/load.out"; then
         log "coap-load failed ($which $args)"
         exit 1
     fi
@@ -209,12 +248,21 @@ IFS=';' read -r -a CONFIG_LIST <<< "$CONFIGS"
 START_LOAD=$(cut -d' ' -f1-3 /proc/loadavg)
 log "rounds=$ROUNDS duration=${DURATION}s warmup=${WARMUP}s configs=${#CONFIG_LIST[@]} server prefix: ${SERVER_PIN[*]:-none}"
 
+declare -A SERVER_OF   # "role|config" -> server (role: ours = the config's A, peer = its B)
+for cfg in "${CONFIG_LIST[@]}"; do
+    IFS=: read -r name args pair <<< "$cfg"
+    pair=${pair:-ours,libcoap}
+    SERVER_OF["ours|$name"]=${pair%,*}
+    SERVER_OF["peer|$name"]=${pair#*,}
+done
+
 for round in $(seq 1 "$ROUNDS"); do
     for cfg in "${CONFIG_LIST[@]}"; do
-        name=${cfg%%:*} args=${cfg#*:}
+        IFS=: read -r name args _ <<< "$cfg"
         # alternate which server goes first, round by round
-        if (( round % 2 )); then order=(ours libcoap); else order=(libcoap ours); fi
-        for which in "${order[@]}"; do
+        if (( round % 2 )); then order=(ours peer); else order=(peer ours); fi
+        for role in "${order[@]}"; do
+            which=${SERVER_OF["$role|$name"]}
             for attempt in $(seq 0 "$RETRIES"); do
                 run_one "$which" "$args"
                 other=$(awk -v h="$(kv host_busy_pct "$RESULT")" -v s="$(kv srv_cpu_pct "$RESULT")" \
@@ -229,7 +277,7 @@ for round in $(seq 1 "$ROUNDS"); do
                     RESULT="$RESULT noisy=1"
                 fi
             done
-            echo "$which|$name|$round|$RESULT" >> "$RAW"
+            echo "$role|$name|$round|$RESULT" >> "$RAW"
         done
     done
 done
@@ -241,46 +289,55 @@ values() {  # values SERVER CONFIG KEY -> one value per round
     grep -F "$which|$name|" "$RAW" | while IFS='|' read -r _ _ _ line; do kv "$key" "$line"; done
 }
 med() { values "$@" | median; }
-round_ratios() {  # round_ratios CONFIG -> ours/libcoap rps of each round (same round = adjacent runs)
+round_ratios() {  # round_ratios CONFIG -> ours/peer rps of each round (same round = adjacent runs)
     join <(grep -F "ours|$1|" "$RAW" | while IFS='|' read -r _ _ r line; do echo "$r $(kv rps "$line")"; done | sort) \
-         <(grep -F "libcoap|$1|" "$RAW" | while IFS='|' read -r _ _ r line; do echo "$r $(kv rps "$line")"; done | sort) |
+         <(grep -F "peer|$1|" "$RAW" | while IFS='|' read -r _ _ r line; do echo "$r $(kv rps "$line")"; done | sort) |
         awk '{ if ($3 > 0) printf "%.3f\n", $2 / $3 }'
 }
 total() { values "$@" | awk '{ s += $1 } END { print s + 0 }'; }
 fmt0() { printf '%.0f' "$1"; }
+label() {  # label SERVER -> what the table calls it
+    case $1 in
+        ours) echo "coap-bench-server GET" ;;
+        libcoap) echo "$LIBCOAP_SERVER GET" ;;
+        ingest) echo "Gateway POST sealed, encrypted at rest" ;;
+        ingest-clear) echo "Gateway POST sealed, stored in clear" ;;
+    esac
+}
 fmt1() { printf '%.1f' "$1"; }
 
 {
-    echo "## CoAP and DTLS GET: coap-bench-server (ours) vs $LIBCOAP_SERVER (libcoap $(dpkg-query -W -f='${Version}' libcoap3 2>/dev/null || echo '?'))"
+    echo "## CoAP, DTLS and ingestion: our servers vs $LIBCOAP_SERVER (libcoap $(dpkg-query -W -f='${Version}' libcoap3 2>/dev/null || echo '?'))"
     echo
-    echo "| config | ours rps | libcoap rps | ratio | per-round ratio median (min–max) | ours p50/p99/p99.9 µs | libcoap p50/p99/p99.9 µs | ours server CPU µs/req | libcoap server CPU µs/req | CPU ratio (libcoap/ours) | errors ours/libcoap | load-gen CPU % ours/libcoap | other CPU % ours/libcoap (noisy runs) |"
-    echo "| --- | ---: | ---: | ---: | --- | --- | --- | ---: | ---: | ---: | --- | --- | --- |"
+    echo "| config | ours | peer | ours rps | peer rps | ratio | per-round ratio median (min–max) | ours p50/p99/p99.9 µs | peer p50/p99/p99.9 µs | ours server CPU µs/req | peer server CPU µs/req | CPU ratio (peer/ours) | errors ours/peer | load-gen CPU % ours/peer | other CPU % ours/peer (noisy runs) |"
+    echo "| --- | --- | --- | ---: | ---: | ---: | --- | --- | --- | ---: | ---: | ---: | --- | --- | --- |"
     for cfg in "${CONFIG_LIST[@]}"; do
-        name=${cfg%%:*}
-        o_rps=$(med ours "$name" rps); l_rps=$(med libcoap "$name" rps)
-        o_cpu=$(med ours "$name" srv_cpu_us); l_cpu=$(med libcoap "$name" srv_cpu_us)
+        IFS=: read -r name _ _ <<< "$cfg"
+        o_rps=$(med ours "$name" rps); l_rps=$(med peer "$name" rps)
+        o_cpu=$(med ours "$name" srv_cpu_us); l_cpu=$(med peer "$name" srv_cpu_us)
         ratio=$(awk -v a="$o_rps" -v b="$l_rps" 'BEGIN { printf "%.3f", (b > 0 ? a / b : 0) }')
         cpu_ratio=$(awk -v a="$l_cpu" -v b="$o_cpu" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }')
         o_lat="$(fmt0 "$(med ours "$name" p50_us)")/$(fmt0 "$(med ours "$name" p99_us)")/$(fmt0 "$(med ours "$name" p999_us)")"
-        l_lat="$(fmt0 "$(med libcoap "$name" p50_us)")/$(fmt0 "$(med libcoap "$name" p99_us)")/$(fmt0 "$(med libcoap "$name" p999_us)")"
-        o_err=$(total ours "$name" errors); l_err=$(total libcoap "$name" errors)
-        noisy=$(( $(total ours "$name" noisy) + $(total libcoap "$name" noisy) ))
+        l_lat="$(fmt0 "$(med peer "$name" p50_us)")/$(fmt0 "$(med peer "$name" p99_us)")/$(fmt0 "$(med peer "$name" p999_us)")"
+        o_err=$(total ours "$name" errors); l_err=$(total peer "$name" errors)
+        noisy=$(( $(total ours "$name" noisy) + $(total peer "$name" noisy) ))
         rr=$(round_ratios "$name")
         rr_text="$(printf '%.3f' "$(median <<< "$rr")") ($(sort -g <<< "$rr" | head -n1)–$(sort -g <<< "$rr" | tail -n1))"
-        echo "| $name | $(fmt0 "$o_rps") | $(fmt0 "$l_rps") | **$ratio** | $rr_text | $o_lat | $l_lat | $(fmt1 "$o_cpu") | $(fmt1 "$l_cpu") | $cpu_ratio | $o_err/$l_err | $(fmt0 "$(med ours "$name" cli_cpu_pct)")/$(fmt0 "$(med libcoap "$name" cli_cpu_pct)") | $(fmt0 "$(med ours "$name" other_pct)")/$(fmt0 "$(med libcoap "$name" other_pct)") ($noisy) |"
+        echo "| $name | $(label "${SERVER_OF["ours|$name"]}") | $(label "${SERVER_OF["peer|$name"]}") | $(fmt0 "$o_rps") | $(fmt0 "$l_rps") | **$ratio** | $rr_text | $o_lat | $l_lat | $(fmt1 "$o_cpu") | $(fmt1 "$l_cpu") | $cpu_ratio | $o_err/$l_err | $(fmt0 "$(med ours "$name" cli_cpu_pct)")/$(fmt0 "$(med peer "$name" cli_cpu_pct)") | $(fmt0 "$(med ours "$name" other_pct)")/$(fmt0 "$(med peer "$name" other_pct)") ($noisy) |"
     done
     echo
-    echo "Medians of $ROUNDS rounds × ${DURATION} s (after ${WARMUP} s warm-up), servers alternating (first server swaps each round), a fresh server process per run. ratio = median ours rps / median libcoap rps; per-round ratio pairs the two runs of one round (adjacent in time), which cancels slow drifts of this shared VM."
+    echo "Medians of $ROUNDS rounds × ${DURATION} s (after ${WARMUP} s warm-up), servers alternating (first server swaps each round), a fresh server process per run. ratio = median ours rps / median peer rps; per-round ratio pairs the two runs of one round (adjacent in time), which cancels slow drifts of this shared VM."
     echo "k = requests in flight per session, s = sessions (each its own local port; a session is replaced after 30,000 requests so no peer pair nears its 65,536 message IDs)."
     echo "CON runs set NSTART = k on each session, so all k are really in flight. NON requests unanswered after 1 s count as errors (summed over all rounds). NON keeps 128 in flight: 256 overflow the server's UDP receive buffer (rmem_default $(cat /proc/sys/net/core/rmem_default 2>/dev/null || echo ?)) for either server."
     echo "Server CPU = the server process's utime+stime over the measured window / successful requests. Load-gen CPU % near 100 means the single-threaded load generator, not the server, sets the rate: then compare server CPU per request."
     echo "Other CPU = what other processes on this shared machine took during the window (% of one CPU, /proc/stat minus server and load generator); runs above ${OTHER_MAX}% were repeated up to ${RETRIES} times, and 'noisy runs' counts those kept anyway."
     echo "DTLS rows: DTLS 1.2 with a pre-shared key (identity \"$PSK_IDENTITY\", a random key made for the run, the same for both servers; OpenSSL picks the suite on both sides). 'new session' runs open a session per request — cookie exchange, full PSK handshake, one GET, close_notify — so rps there is new sessions per second."
+    echo "Ingestion rows: 16 devices, one session each (-s 16) or one (-s 1); each POST /readings carries a new sealed reading (COSE_Encrypt0, AES-CCM-16-64-128, a three-value SenML CBOR pack, ~110 bytes) made before the run, and 2.01 comes only after a durable SQLite commit (WAL, synchronous=FULL). When requests queue, the gateway commits them in groups and answers separately (empty ACK, then the response). 'stored in clear' is the same gateway with encryption at rest switched off (a benchmark-only switch)."
     echo "Request: GET / (no other options); response: 2.05, Max-Age 0x2ffff, 138-byte text — the same bytes from both servers."
     echo
     echo "Machine: $(nproc) CPUs, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//'), kernel $(uname -r); load average $START_LOAD at start, $END_LOAD at end. Started with: ${SERVER_PIN[*]:-nothing} (servers), ${LOAD_PIN[*]:-nothing} (load generator)."
     echo "Swift: $(swift --version 2>/dev/null | head -n1)."
     echo
     echo "Command: \`ROUNDS=$ROUNDS DURATION=$DURATION WARMUP=$WARMUP NICE=$NICE PIN=$PIN bash Benchmarks/run-coap-bench.sh\`; each run: \`${LOAD_PIN[*]:+${LOAD_PIN[*]} }Benchmarks/coap-load <args> -d $DURATION -w $WARMUP -P <server pid> 127.0.0.1 <port> $REQ_PATH\` with <args> per config:"
-    for cfg in "${CONFIG_LIST[@]}"; do args=${cfg#*:}; echo "- ${cfg%%:*}: \`${args//$PSK_KEY/<random key>}\`"; done
+    for cfg in "${CONFIG_LIST[@]}"; do IFS=: read -r name args _ <<< "$cfg"; echo "- $name: \`${args//$PSK_KEY/<random key>}\`"; done
 } | tee "$OUT_DIR/coap-bench.md"
