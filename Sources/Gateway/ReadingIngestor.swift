@@ -134,15 +134,8 @@ final class ReadingIngestor: Sendable {
             } catch let error as SealingError {
                 switch error.code {
                 case .replay:
-                    let key = payload.kid + withUnsafeBytes(of: payload.sequenceNumber.bigEndian, Array.init)
-                    let digest = (try? SHA256.hash(request.payload)) ?? []
-                    let now = Date().timeIntervalSince1970
-                    let from = request.peer?.description ?? "?"
-                    if let seen = recent.withLock({ $0.lookup(key, now: now) }), seen.digest == digest, seen.peer == from {
-                        return .refused(.status(.created))  // a retransmission of what is already stored
-                    }
-                    return refuse(.unauthorized, .replay, device: ring.deviceID(ofKid: payload.kid), peer: peer,
-                                  "replayed message (kid \(payload.kidHex), sequence \(payload.sequenceNumber))")
+                    return .refused(alreadySeen(request, kid: payload.kid, sequenceNumber: payload.sequenceNumber,
+                                                device: ring.deviceID(ofKid: payload.kid), peer: peer))
                 case .unknownKid:
                     return refuse(.unauthorized, .unknownKid, device: channelDevice, peer: peer, "unknown kid \(payload.kidHex)")
                 case .revokedKid:
@@ -226,10 +219,29 @@ final class ReadingIngestor: Sendable {
                 response.options.maxAge = 1
                 return .refused(response)
             }
+            // The original may have been committed (and its number recorded) between opening
+            // this copy and claiming it: look again now that the claim holds.
+            if let window = ring.replayWindow(ofKid: opened.kid), !window.isFresh(opened.sequenceNumber) {
+                _ = uncommitted.withLock { $0.remove(key) }
+                return .refused(alreadySeen(request, kid: opened.kid, sequenceNumber: opened.sequenceNumber, device: deviceID, peer: peer))
+            }
         }
         return .ready(PreparedReading(
             deviceID: deviceID, measurements: measurements, opened: opened, payload: request.payload,
             peer: request.peer?.description ?? "?"))
+    }
+
+    /// The answer to a sealed message whose number was used: 2.01 again for a retransmission of
+    /// what is stored (same bytes, same sender, within the exchange lifetime), else a replay.
+    private func alreadySeen(_ request: CoAPRequest, kid: [UInt8], sequenceNumber: UInt64, device: String?, peer: String) -> CoAPResponse {
+        let key = kid + withUnsafeBytes(of: sequenceNumber.bigEndian, Array.init)
+        let digest = (try? SHA256.hash(request.payload)) ?? []
+        let now = Date().timeIntervalSince1970
+        if let seen = recent.withLock({ $0.lookup(key, now: now) }), seen.digest == digest, seen.peer == (request.peer?.description ?? "?") {
+            return .status(.created)
+        }
+        return refuse(.unauthorized, .replay, device: device, peer: peer,
+                      "replayed message (kid \(Hex.encode(kid)), sequence \(sequenceNumber))")
     }
 
     /// Stores `batch` in one durable transaction, then answers each reading: 2.01 when committed,
