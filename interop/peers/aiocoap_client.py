@@ -3,9 +3,11 @@
 an observation, bounded in time.
 
 Prints one JSON object per response on stdout, e.g.
-  {"code": "2.05", "payload": "hello", "observe": null, "cipher": "TLS_PSK_WITH_AES_128_CCM_8"}
+  {"code": "2.05", "payload": "hello", "observe": null, "cipher": "TLS_PSK_WITH_AES_128_CCM_8",
+   "size": 5, "sha256": "2cf24d..."}
 ("cipher" is read from the server's ServerHello on the wire, for coaps:// only; "observe" is the
-Observe option of a notification). Diagnostics go to stderr.
+Observe option of a notification; "size" and "sha256" describe the payload's bytes, which "payload"
+shows as UTF-8 with replacements). Diagnostics go to stderr.
 
 Exit codes: 0 success (every response 2.xx, and --observe N responses seen); 1 an error response
 (4.xx/5.xx); 2 usage or a missing module; 3 the DTLS handshake failed or did not complete in time
@@ -16,6 +18,7 @@ handshake; 5 anything else. --timeout (default 15 s) bounds the whole run.
 
 import argparse
 import asyncio
+import hashlib
 import json
 import logging
 import os
@@ -73,6 +76,8 @@ def report(response):
         "payload": response.payload.decode("utf-8", "replace"),
         "observe": response.opt.observe,
         "cipher": dtls_state["cipher"],
+        "size": len(response.payload),
+        "sha256": hashlib.sha256(response.payload).hexdigest(),
     }), flush=True)
     return code.startswith("2.")
 
@@ -91,7 +96,19 @@ async def run(args):
         context.client_credentials.load_from_dict(json.load(open(args.credentials)))
 
     code = {"get": aiocoap.GET, "post": aiocoap.POST, "put": aiocoap.PUT, "delete": aiocoap.DELETE}[args.method]
-    request = aiocoap.Message(code=code, uri=args.uri, payload=args.payload.encode())
+    payload = args.payload.encode()
+    if args.payload_file is not None:
+        with open(args.payload_file, "rb") as body:
+            payload = body.read()
+    request = aiocoap.Message(code=code, uri=args.uri, payload=payload)
+    if args.block_size is not None:
+        # Block1 requests and later Block2 requests use at most this size; a GET also asks for it
+        # from the first block on (RFC 7959 §2.4, early negotiation).
+        exponent = args.block_size.bit_length() - 5
+        request.remote.maximum_block_size_exp = exponent
+        if code == aiocoap.GET:
+            from aiocoap.optiontypes import BlockOption
+            request.opt.block2 = BlockOption.BlockwiseTuple(0, False, exponent)
     if args.content_format is not None:
         request.opt.content_format = args.content_format
     if args.observe:
@@ -108,6 +125,10 @@ async def run(args):
                 break
         if seen < args.observe:
             fail(EXIT_TIMEOUT, "the observation ended after %d of %d responses" % (seen, args.observe))
+        if args.linger:
+            # aiocoap deregisters only reactively (RFC 7641 §3.6): it forgets the observation and
+            # answers the next notification with RST, if it is still running then.
+            await asyncio.sleep(args.linger)
     try:
         await asyncio.wait_for(context.shutdown(), 2)
     except Exception:  # aiocoap's tinydtls transport complains on shutdown; the answer is in
@@ -120,6 +141,9 @@ def main():
     parser.add_argument("uri", help="coap://HOST:PORT/PATH or coaps://HOST:PORT/PATH")
     parser.add_argument("--method", default="get", choices=["get", "post", "put", "delete"])
     parser.add_argument("--payload", default="")
+    parser.add_argument("--payload-file", help="read the request body from this file (block-wise when large)")
+    parser.add_argument("--block-size", type=int, choices=[16, 32, 64, 128, 256, 512, 1024],
+                        help="largest block for Block1 and Block2 transfers (default: aiocoap's 1024)")
     parser.add_argument("--content-format", type=int)
     parser.add_argument("--identity", help="PSK identity (ASCII)")
     parser.add_argument("--key", help="PSK key as ASCII text")
@@ -127,6 +151,9 @@ def main():
     parser.add_argument("--credentials", help="an aiocoap credentials JSON file instead of --identity/--key")
     parser.add_argument("--observe", type=int, default=0, metavar="N",
                         help="observe: wait for N responses (the first one and N-1 notifications)")
+    parser.add_argument("--linger", type=float, default=0.0, metavar="SECONDS",
+                        help="with --observe: stay this long after the last response, so that the next "
+                             "notification is answered with RST (aiocoap's only way to deregister)")
     parser.add_argument("--timeout", type=float, default=15.0, help="hard limit for the whole run")
     parser.add_argument("--debug", action="store_true")
     args = parser.parse_args()
