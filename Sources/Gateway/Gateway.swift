@@ -128,6 +128,14 @@ public final class Gateway: Service, Sendable {
         directory.onChange { devices in
             ingestor.forget(devices: devices)
             for device in devices { prepare(device) }
+            // A device that is no longer active loses its live sessions (and observations) now,
+            // not when it next handshakes.
+            let inactive = Set(devices.filter { directory.device($0)?.isActive != true })
+            guard !inactive.isEmpty else { return }
+            let server = serverBox.withLock { $0 }
+            server?.closeDTLSSessions { identity in
+                identities.withLock { $0[identity] }.map(inactive.contains) ?? false
+            }
         }
     }
 

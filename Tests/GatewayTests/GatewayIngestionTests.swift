@@ -156,6 +156,31 @@ import Testing
         #expect(f.gateway.readingCommits < 240, "readings that arrived together were committed together (\(f.gateway.readingCommits) commits)")
     }
 
+    @Test func suspendingAConnectedDeviceClosesItsSessionAndEndsItsObservation() async throws {
+        let f = try GatewayFixture()
+        defer { f.stop() }
+        let node = try f.client("node-1")
+        defer { node.shutdown() }
+        let other = try f.client("node-2")
+        defer { other.shutdown() }
+        #expect(try await node.get("\(f.secure)/health").code == .content)
+        let observation = try node.observe("\(f.secure)/readings/node-1")
+        var iterator = observation.makeAsyncIterator()
+        #expect(try await iterator.next()?.code == .content)
+
+        let suspended = ContinuousClock.now
+        f.directory.setActive(false, deviceID: "node-1")
+        // The gateway closes the session (close_notify): the observation ends, within a second.
+        var ended = false
+        do { ended = try await iterator.next() == nil } catch { ended = true }
+        #expect(ended, "the observation ended")
+        #expect(ContinuousClock.now - suspended < .seconds(1), "within a second of the suspension")
+        // A request on the closed session gets nothing: the node must handshake again, and is refused.
+        await #expect(throws: CoAPError.self) { try await node.get("\(f.secure)/health") }
+        // Everyone else is served as before.
+        #expect(try await other.get("\(f.secure)/health").code == .content)
+    }
+
     @Test func badHandshakesAndInactiveDevicesAreRefusedAndLockedOut() async throws {
         let f = try GatewayFixture { $0.lockout = .init(threshold: 3, window: .seconds(60), lockout: .seconds(60)) }
         defer { f.stop() }

@@ -109,6 +109,20 @@ extension LibCoAPEndpoint {
         }
     }
 
+    /// Ends the established server DTLS sessions whose authenticated identity `matches`: libcoap
+    /// drops their observations and pending messages, OpenSSL sends close_notify, and the session
+    /// answers nothing more until the peer handshakes again. Loop thread. Returns how many.
+    func closeServerSessions(where matches: (String) -> Bool) -> Int {
+        var closed = 0
+        for (session, state) in dtlsSessions where state.role == .server && state.connected {
+            guard let identity = state.identity, matches(identity) else { continue }
+            state.connected = false  // requests that still arrive on it carry no identity
+            coap_session_disconnected(session, COAP_NACK_TLS_FAILED)
+            closed += 1
+        }
+        return closed
+    }
+
     /// The identity a server session authenticated, for request handlers.
     func authenticatedIdentity(of session: OpaquePointer) -> String? {
         guard let state = dtlsSessions[session], state.connected else { return nil }

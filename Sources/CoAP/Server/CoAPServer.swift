@@ -121,6 +121,19 @@ public final class CoAPServer: Service, Sendable {
         }
     }
 
+    /// Closes the DTLS sessions whose authenticated identity (PSK identity, or what a certificate
+    /// mapped to) `matches`, and drops their observations: for a device that was just suspended
+    /// or revoked. The peer must handshake again, and the server's key lookup decides then.
+    /// Returns at once; the sessions close on the loop thread within milliseconds.
+    public func closeDTLSSessions(where matches: @escaping @Sendable (String) -> Bool) {
+        let endpoint = self.endpoint
+        let logger = self.logger
+        _ = endpoint.executeIfRunning {
+            let closed = endpoint.closeServerSessions(where: matches)
+            if closed > 0 { logger.notice("DTLS sessions closed", metadata: ["dtls.sessions": "\(closed)"]) }
+        }
+    }
+
     /// Whether requests are waiting to be handled right now (a datagram is queued on the server's
     /// sockets). A handler can use it to tell a busy moment from a quiet one: the gateway commits
     /// a reading inline, answered on the ACK, when nothing waits, and groups commits otherwise.
