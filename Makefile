@@ -45,17 +45,30 @@ build-release: deps
 test: deps venv
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build --parallel --num-workers 2
+	SWIFT="$(SWIFT)" $(PYTHON) interop/matrix.py
+
+## The interop matrix: this stack against libcoap (notls, OpenSSL, GnuTLS), aiocoap, tinydtls,
+## Mbed TLS, pycose and aiocoap-rd, both directions; prints it and writes interop/RESULTS.md.
+interop: deps venv
+	$(SWIFT) build
+	SWIFT="$(SWIFT)" $(PYTHON) interop/matrix.py
 
 demo: deps
 	$(SWIFT) build
 	bash Examples/demo.sh
 
-## Benchmarks (release builds, loopback): CoAP GETs vs coap-server-notls, seal+open vs raw OpenSSL.
-bench: deps
+## Benchmarks (release builds, loopback), one report: Benchmarks/RESULTS.md and results.svg.
+## GETs (plain, DTLS, new DTLS sessions) vs coap-server-openssl and aiocoap, ingestion with and
+## without encryption at rest, seal+open vs raw OpenSSL, memory per idle DTLS session, wire bytes.
+bench: deps venv
 	$(SWIFT) build -c release --product seal-bench
 	mkdir -p Benchmarks/out
-	.build/release/seal-bench 7 5000 | tee Benchmarks/out/seal-bench.md
+	$$($(SWIFT) build -c release --show-bin-path)/seal-bench 7 5000 | tee Benchmarks/out/seal-bench.md
 	bash Benchmarks/run-coap-bench.sh
+	bash Benchmarks/run-memory-bench.sh
+	$(SWIFT) build --build-tests
+	$(SWIFT) test --skip-build --filter WireSizeTests 2>&1 | tee Benchmarks/out/wire.txt
+	python3 Benchmarks/report.py
 
 clean:
 	rm -rf .build

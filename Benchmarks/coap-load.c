@@ -28,6 +28,10 @@
  *            device, messages to send in order (COSE_Encrypt0, Content-Format 16); session j
  *            sends device j's messages (j modulo the device count), each message once. A session
  *            whose device has none left stops (reported as exhausted=N).
+ *   -H SEC   hold: open S sessions (at most 64 handshaking at once), one GET each, then keep
+ *            them all open and idle for SEC seconds (servicing DTLS timers) and exit; prints
+ *            "ready sessions=N" on stderr when the last has its response, so a script can read
+ *            the server's memory. With -i these are S idle DTLS sessions.
  *   -N       new sessions: every request runs on a session of its own, which is closed (DTLS
  *            close_notify) as soon as its response arrives and replaced by a new one on a new
  *            local port. With -i, rps is then full DTLS handshakes plus one GET per second.
@@ -89,6 +93,8 @@ typedef struct {
 
 /* configuration */
 static int cfg_k = 1, cfg_s = 1, cfg_non = 0, cfg_new_sessions = 0;
+static double cfg_hold = 0; /* -H: seconds to hold S idle sessions */
+static int hold_opened = 0, hold_answered = 0;
 static const char *cfg_identity = NULL, *cfg_key = NULL;
 
 static device_stream_t *streams = NULL;
@@ -177,6 +183,7 @@ static int send_request(load_session_t *ls, int i) {
  * once (S*K datagrams at once overflow the server's socket buffer on loopback). */
 static void refill(load_session_t *ls, int i) {
   if (stopping) return;
+  if (cfg_hold > 0) { hold_answered++; return; } /* one request per held session */
   if (ls->sent >= cfg_max_per_session) { ls->retiring = 1; return; }
   send_request(ls, i);
   if (ls->inflight < cfg_k) {
@@ -322,6 +329,30 @@ static void housekeeping(uint64_t t) {
   }
 }
 
+/* -H: S sessions with one answered GET each, then idle for cfg_hold seconds. */
+static int hold_sessions(void) {
+  uint64_t deadline = now_ns() + 120ull * 1000000000ull; /* to get every session answered */
+  while (hold_answered < cfg_s) {
+    while (hold_opened < cfg_s && hold_opened - hold_answered < 64) {
+      if (open_session(&sessions[hold_opened]) != 0) {
+        fprintf(stderr, "coap-load: cannot open session %d (file descriptors? ulimit -n)\n", hold_opened);
+        return 2;
+      }
+      hold_opened++;
+    }
+    coap_io_process(ctx, 10);
+    if (now_ns() > deadline) {
+      fprintf(stderr, "coap-load: only %d of %d sessions answered in 120 s\n", hold_answered, cfg_s);
+      return 1;
+    }
+  }
+  fprintf(stderr, "ready sessions=%d\n", hold_answered);
+  uint64_t end = now_ns() + (uint64_t)(cfg_hold * 1e9);
+  while (now_ns() < end) coap_io_process(ctx, 100);
+  printf("held=%d\n", hold_answered);
+  return 0;
+}
+
 static int resolve(const char *host, const char *port, coap_address_t *out) {
   struct addrinfo hints, *res;
   memset(&hints, 0, sizeof(hints));
@@ -422,7 +453,7 @@ static void usage(const char *argv0) {
 
 int main(int argc, char **argv) {
   int opt;
-  while ((opt = getopt(argc, argv, "k:s:d:w:nT:m:P:i:K:Nf:")) != -1) {
+  while ((opt = getopt(argc, argv, "k:s:d:w:nT:m:P:i:K:Nf:H:")) != -1) {
     switch (opt) {
     case 'k': cfg_k = atoi(optarg); break;
     case 's': cfg_s = atoi(optarg); break;
@@ -436,6 +467,7 @@ int main(int argc, char **argv) {
     case 'K': cfg_key = optarg; break;
     case 'N': cfg_new_sessions = 1; break;
     case 'f': load_streams(optarg); break;
+    case 'H': cfg_hold = atof(optarg); break;
     default: usage(argv[0]);
     }
   }
@@ -475,6 +507,8 @@ int main(int argc, char **argv) {
     sessions[j].slots = calloc((size_t)cfg_k, sizeof(slot_t));
     if (streams) sessions[j].stream = &streams[(uint32_t)j % stream_count];
   }
+
+  if (cfg_hold > 0) return hold_sessions();
 
   uint64_t t0 = now_ns();
   t_measure_start = t0 + (uint64_t)(cfg_warmup * 1e9);

@@ -15,6 +15,7 @@
 #   ROUNDS=5 DURATION=4 WARMUP=1   rounds per configuration; measured and warm-up seconds per run
 #   CONFIGS="name:coap-load-args[:A,B];..."  default below. A and B are the two servers compared
 #                (default ours,libcoap): ours = coap-bench-server, libcoap = $LIBCOAP_SERVER,
+#                aiocoap = aiocoap's server (Benchmarks/aiocoap-bench-server.py, in .venv),
 #                ingest = the Gateway ingesting sealed readings (POST /readings, durable,
 #                encrypted at rest), ingest-clear = the same with readings stored in clear
 #   PIN=0        1: pin the server to CPU 1 and the load generator to CPU 0 (taskset), when there
@@ -46,6 +47,7 @@ PSK_IDENTITY=bench
 PSK_KEY=${PSK_KEY:-$(head -c 12 /dev/urandom | od -An -tx1 | tr -d ' \n')}   # made per run
 DTLS_ARGS="-i $PSK_IDENTITY -K $PSK_KEY"
 DEFAULT_CONFIGS="CON k=1 s=1:-k 1 -s 1;CON k=1 s=16:-k 1 -s 16;CON k=16 s=16:-k 16 -s 16;NON k=8 s=16:-n -k 8 -s 16"
+DEFAULT_CONFIGS+=";CON k=1 s=1 vs aiocoap:-k 1 -s 1:ours,aiocoap;CON k=16 s=16 vs aiocoap:-k 16 -s 16:ours,aiocoap"
 DEFAULT_CONFIGS+=";DTLS CON k=1 s=1:-k 1 -s 1 $DTLS_ARGS;DTLS CON k=16 s=16:-k 16 -s 16 $DTLS_ARGS"
 DEFAULT_CONFIGS+=";DTLS new session s=1:-N -s 1 $DTLS_ARGS;DTLS new session s=16:-N -s 16 $DTLS_ARGS"
 DEFAULT_CONFIGS+=";ingest vs GET k=1 s=1:-k 1 -s 1:ingest,libcoap;ingest vs GET k=4 s=16:-k 4 -s 16:ingest,libcoap"
@@ -60,6 +62,7 @@ RUN_LIMIT=$(awk -v d="$DURATION" -v w="$WARMUP" 'BEGIN { printf "%d", d + w + 30
 mkdir -p "$OUT_DIR"
 RAW=$OUT_DIR/coap-bench-raw.txt
 : > "$RAW"
+: > "$OUT_DIR/coap-bench.tsv"   # config, ours, peer, ours rps, peer rps, ratio (for Benchmarks/report.py)
 WORK=$(mktemp -d)
 PIDS=()
 
@@ -171,6 +174,24 @@ start_ingest() {
     SERVER_PID=$(child_of "$SERVER_TPID")
 }
 
+start_aiocoap() {
+    local out=$WORK/aiocoap.out python=${SECURECOAP_VENV:-$ROOT/.venv}/bin/python
+    [[ -x $python ]] || { log "no venv at $python (make venv)"; exit 1; }
+    : > "$out"
+    timeout -s TERM "$RUN_LIMIT" "${SERVER_PIN[@]}" "$python" "$ROOT/Benchmarks/aiocoap-bench-server.py" 0 > "$out" 2> "$WORK/aiocoap.err" &
+    SERVER_TPID=$!
+    PIDS+=("$SERVER_TPID")
+    for _ in $(seq 1 500); do
+        SERVER_PORT=$(sed -n 's/^listening on \([0-9]*\)$/\1/p' "$out")
+        [[ -n $SERVER_PORT ]] && break
+        kill -0 "$SERVER_TPID" 2>/dev/null || { log "aiocoap-bench-server died: $(cat "$WORK/aiocoap.err")"; exit 1; }
+        sleep 0.02
+    done
+    [[ -n $SERVER_PORT ]] || { log "aiocoap-bench-server did not start"; exit 1; }
+    LOAD_PORT=$SERVER_PORT
+    SERVER_PID=$(child_of "$SERVER_TPID")
+}
+
 start_libcoap() {
     local attempt
     for attempt in 1 2 3 4 5; do
@@ -220,6 +241,7 @@ run_one() {
     case $which in
         ours) start_ours ;;
         libcoap) start_libcoap ;;
+        aiocoap) start_aiocoap ;;
         ingest|ingest-clear) start_ingest "$which"; path=/readings; extra=(-f "$WORK/payloads") ;;
         *) log "unknown server $which"; exit 1 ;;
     esac
@@ -300,6 +322,7 @@ label() {  # label SERVER -> what the table calls it
     case $1 in
         ours) echo "coap-bench-server GET" ;;
         libcoap) echo "$LIBCOAP_SERVER GET" ;;
+        aiocoap) echo "aiocoap $(${SECURECOAP_VENV:-$ROOT/.venv}/bin/python -c 'import aiocoap.meta; print(aiocoap.meta.version)' 2>/dev/null) GET" ;;
         ingest) echo "Gateway POST sealed, encrypted at rest" ;;
         ingest-clear) echo "Gateway POST sealed, stored in clear" ;;
     esac
@@ -323,6 +346,8 @@ fmt1() { printf '%.1f' "$1"; }
         noisy=$(( $(total ours "$name" noisy) + $(total peer "$name" noisy) ))
         rr=$(round_ratios "$name")
         rr_text="$(printf '%.3f' "$(median <<< "$rr")") ($(sort -g <<< "$rr" | head -n1)–$(sort -g <<< "$rr" | tail -n1))"
+        printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$name" "$(label "${SERVER_OF["ours|$name"]}")" "$(label "${SERVER_OF["peer|$name"]}")" \
+            "$(fmt0 "$o_rps")" "$(fmt0 "$l_rps")" "$ratio" >> "$OUT_DIR/coap-bench.tsv"
         echo "| $name | $(label "${SERVER_OF["ours|$name"]}") | $(label "${SERVER_OF["peer|$name"]}") | $(fmt0 "$o_rps") | $(fmt0 "$l_rps") | **$ratio** | $rr_text | $o_lat | $l_lat | $(fmt1 "$o_cpu") | $(fmt1 "$l_cpu") | $cpu_ratio | $o_err/$l_err | $(fmt0 "$(med ours "$name" cli_cpu_pct)")/$(fmt0 "$(med peer "$name" cli_cpu_pct)") | $(fmt0 "$(med ours "$name" other_pct)")/$(fmt0 "$(med peer "$name" other_pct)") ($noisy) |"
     done
     echo

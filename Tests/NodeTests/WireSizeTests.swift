@@ -75,6 +75,7 @@ struct WireSizeTests {
               t/h/p without units, sealed, DTLS:        \(compact.datagram) B  — \(compact.accounting)
               8 queued readings in one message, DTLS:   \(batch.datagram) B  — \(batch.accounting)
               temp/hum/pres, sealed, plain CoAP:        \(plain.datagram) B  — \(plain.accounting)
+              temp/hum/pres, unsealed SenML, plain CoAP: \(named.accounting.senml + named.accounting.coap) B  — SenML \(named.accounting.senml) + CoAP \(named.accounting.coap) (the sealed reading without its seal)
             """)
     }
 }
