@@ -5,9 +5,10 @@
 //     swift run gateway-host-example            # start, check both resources with a client, exit
 //     swift run gateway-host-example --serve    # and then serve until Ctrl-C (SIGINT) or SIGTERM
 //
-// `Gateway` builds its own router (POST /readings, GET /readings/{device}, /health, /security) and
-// takes no extra routes, so the application's resource is served by a `CoAPServer` of its own, on a
-// second port, next to the gateway. Both are swift-service-lifecycle services.
+// The application hands its routes to `Gateway(…, routes:)`: they are served on the gateway's own
+// ports, plain and DTLS, next to its POST /readings, GET /readings/{device}, /health and
+// /security (which the application cannot replace). The gateway is a swift-service-lifecycle
+// service.
 
 import CoAP
 import DeviceRegistry
@@ -34,41 +35,37 @@ sensor.psk = .init(identity: "sensor-1", key: try DeviceRegistry.generatePSKKey(
 sensor.allow = ["POST /readings"]
 try registry.provision(sensor)
 
-// 2. The gateway: plain CoAP and DTLS on ports the system picks, readings encrypted at rest under
-//    a key derived from the registry's master key.
+// 2. The application's resource: GET /site, JSON, with what the registry knows.
+let started = Date()
+func siteRoutes(_ router: inout CoAPRouter) {
+    router.get("/site", attributes: .init(resourceTypes: ["example.site"], contentFormats: [.json])) { _ in
+        let summary: [String: Any] = [
+            "site": site, "devices": try registry.devices().count, "uptime_s": Int(Date().timeIntervalSince(started)),
+        ]
+        var response = CoAPResponse(code: .content)
+        response.payload = Array(try JSONSerialization.data(withJSONObject: summary, options: [.sortedKeys]))
+        response.options.contentFormat = .json
+        return response
+    }
+}
+
+// 3. The gateway with that route: plain CoAP and DTLS on ports the system picks, readings
+//    encrypted at rest under a key derived from the registry's master key.
 var configuration = GatewayConfiguration()
 configuration.port = 0
 configuration.dtlsPort = 0
 let gateway = try Gateway(
     configuration: configuration, directory: RegistryDirectory(registry: registry), readingsPath: data + "/readings.db",
-    masterKey: try registry.derivedKey(for: "readings"), logger: logger)
+    masterKey: try registry.derivedKey(for: "readings"), logger: logger, routes: siteRoutes)
 try gateway.start()
 defer { gateway.shutdown() }
 
-// 3. The application's resource, on its own server: GET /site, JSON.
-var router = CoAPRouter()
-router.get("/site", attributes: .init(resourceTypes: ["example.site"], contentFormats: [.json])) { _ in
-    let summary: [String: Any] = [
-        "site": site, "devices": try registry.devices().count, "readings_stored": gateway.readingsStored,
-    ]
-    var response = CoAPResponse(code: .content)
-    response.payload = Array(try JSONSerialization.data(withJSONObject: summary, options: [.sortedKeys]))
-    response.options.contentFormat = .json
-    return response
-}
-let siteServer = try CoAPServer(configuration: .init(host: "127.0.0.1", port: 0), router: router, logger: logger)
-try siteServer.start()
-defer { siteServer.shutdown() }
-
-guard let plainPort = gateway.port, let dtlsPort = gateway.dtlsPort, let sitePort = siteServer.port else {
-    fatalError("no ports after start()")
-}
-print("gateway: coap://127.0.0.1:\(plainPort) (sealed readings), coaps://127.0.0.1:\(dtlsPort) (DTLS)")
-print("site resource: coap://127.0.0.1:\(sitePort)/site")
+guard let plainPort = gateway.port, let dtlsPort = gateway.dtlsPort else { fatalError("no ports after start()") }
+print("gateway: coap://127.0.0.1:\(plainPort) (sealed readings, /site), coaps://127.0.0.1:\(dtlsPort) (DTLS)")
 
 // 4. A self-check, as a client would do it.
 let client = try CoAPClient()
-let siteResponse = try await client.get("coap://127.0.0.1:\(sitePort)/site")
+let siteResponse = try await client.get("coap://127.0.0.1:\(plainPort)/site")
 print("GET /site   -> \(siteResponse.code): \(siteResponse.text)")
 let health = try await client.get("coap://127.0.0.1:\(plainPort)/health")
 print("GET /health -> \(health.code): \(health.text)")
@@ -78,11 +75,11 @@ client.shutdown()
 guard siteResponse.code == .content, health.code == .content else { fatalError("self-check failed") }
 print("self-check passed")
 
-// 5. Serve until SIGINT or SIGTERM, if asked: the ServiceGroup shuts both servers down gracefully.
+// 5. Serve until SIGINT or SIGTERM, if asked: the ServiceGroup shuts the gateway down gracefully.
 if serve {
     fflush(nil)  // the ports, for a script reading this output through a pipe
     let group = ServiceGroup(configuration: .init(
-        services: [.init(service: gateway), .init(service: siteServer)], gracefulShutdownSignals: [.sigint, .sigterm],
+        services: [.init(service: gateway)], gracefulShutdownSignals: [.sigint, .sigterm],
         logger: logger))
     try await group.run()
     print("stopped; \(gateway.readingsStored) readings stored while serving")

@@ -1,4 +1,4 @@
-import CoAP
+public import CoAP
 import Foundation
 public import LibCrypto
 public import Logging
@@ -28,9 +28,13 @@ public final class Gateway: Service, Sendable {
     /// Makes `/readings/<device>` a resource of its own, so it can be observed (once per device).
     let prepareDevice: @Sendable (String) -> Void
 
+    /// - Parameter routes: the application's own resources, served next to the gateway's on the
+    ///   same ports (plain and DTLS; `request.identity` tells who asks). The gateway's routes —
+    ///   `/readings`, `/readings/{device}`, `/health`, `/security` — are added after, so they
+    ///   cannot be replaced.
     public init(
         configuration: GatewayConfiguration, directory: any GatewayDirectory, readingsPath: String, masterKey: SecureBytes,
-        logger: Logger = Logger(label: "securecoap.gateway")
+        logger: Logger = Logger(label: "securecoap.gateway"), routes: (inout CoAPRouter) -> Void = { _ in }
     ) throws {
         self.configuration = configuration
         self.directory = directory
@@ -52,6 +56,7 @@ public final class Gateway: Service, Sendable {
         self.ingestor = ingestor
 
         var router = CoAPRouter()
+        routes(&router)
         let deviceOf: @Sendable (CoAPRequest) -> String? = { request in
             request.identity.flatMap { identity in identities.withLock { $0[identity] } }
         }
@@ -155,6 +160,9 @@ public final class Gateway: Service, Sendable {
     public var port: UInt16? { server.port }
     /// The DTLS port (after `start()`).
     public var dtlsPort: UInt16? { server.dtlsPort }
+
+    /// Tells the observers of one of the application's resources (see `routes`) that it changed.
+    public func notifyObservers(of path: String) { server.notifyObservers(of: path) }
 
     /// Readings stored since start.
     public var readingsStored: Int { ingestor.stored.withLock { $0 } }

@@ -28,7 +28,7 @@ import Glibc
             "reading 3: temp", "took 3 readings; 3 delivered; 0 left in the queue", "demo gateway stored 3 readings from sensor-1",
         ]),
         Example(product: "gateway-host-example", expected: [
-            "GET /site   -> 2.05 Content: {\"devices\":1,\"readings_stored\":0,\"site\":\"greenhouse-3\"}",
+            "GET /site   -> 2.05 Content: {\"devices\":1,\"site\":\"greenhouse-3\",\"uptime_s\":",
             "GET /health -> 2.05 Content: {", "GET /readings/sensor-1 without DTLS -> 4.01 Unauthorized", "self-check passed",
         ]),
         Example(product: "registry-example", expected: [
@@ -56,8 +56,9 @@ import Glibc
         defer { host.stop() }
         var sitePort: UInt16?
         for _ in 0..<600 where sitePort == nil {
-            if let line = host.log.split(separator: "\n").first(where: { $0.hasPrefix("site resource: ") }), host.log.contains("self-check passed") {
-                sitePort = line.split(separator: ":").last.flatMap { UInt16($0.prefix { $0.isNumber }) }
+            // "gateway: coap://127.0.0.1:PORT (sealed readings, /site), coaps://…": /site is on the gateway's port.
+            if let line = host.log.split(separator: "\n").first(where: { $0.hasPrefix("gateway: coap://") }), host.log.contains("self-check passed") {
+                sitePort = line.split(separator: " ")[1].split(separator: ":").last.flatMap { UInt16($0.prefix { $0.isNumber }) }
             } else {
                 #expect(host.isRunning, "gateway-host-example --serve ended early: \(host.log)")
                 if !host.isRunning { return }
