@@ -489,15 +489,17 @@ OURS_TO_PEER, PEER_TO_OURS = "ours->peer", "peer->ours"
 CASES = []
 
 
-def case(peer, name, direction, na=None):
-    """Registers a case; with na, a cell the peer cannot fill (the reason is the note)."""
+def case(peer, name, direction):
+    """Registers the decorated function as the body of one cell."""
     def register(body):
-        CASES.append(Case(peer, name, direction, body, None))
+        CASES.append(Case(peer, name, direction, body=body))
         return body
-    if na is not None:
-        CASES.append(Case(peer, name, direction, None, na))
-        return None
     return register
+
+
+def not_applicable(peer, name, direction, reason):
+    """A cell the peer cannot fill; the reason is its note."""
+    CASES.append(Case(peer, name, direction, na=reason))
 
 
 def response_code(result):
@@ -828,8 +830,8 @@ def libcoap_dtls_cases(backend):
         return libcoap_refused(env, backend, ["-u", "node-2", "-k", PSK_KEYS["node-1"]], "psk",
                                r"\(identity node-2\): timeout")
 
-    CASES.append(Case(peer, "PSK unknown identity refused", OURS_TO_PEER, na=(
-        "coap-server takes any identity with its one key (-k); -i only picks other keys")))
+    not_applicable(peer, "PSK unknown identity refused", OURS_TO_PEER,
+                   "coap-server takes any identity with its one key (-k); -i only picks other keys")
 
     @case(peer, "PSK unknown identity refused", PEER_TO_OURS)
     def _(env):
@@ -958,9 +960,9 @@ def tinydtls_cases():
         return refused(env, "stranger-tinydtls", "whatever", "unknownIdentity")
 
     for name in ("DTLS PSK", "PSK wrong key refused", "PSK unknown identity refused"):
-        CASES.append(Case(peer, name, OURS_TO_PEER, na=na_server))
+        not_applicable(peer, name, OURS_TO_PEER, na_server)
     for direction in (OURS_TO_PEER, PEER_TO_OURS):
-        CASES.append(Case(peer, "X.509 mutual auth", direction, na="DTLSSocket's tinydtls does PSK only"))
+        not_applicable(peer, "X.509 mutual auth", direction, "DTLSSocket's tinydtls does PSK only")
 
 
 def mbedtls_cases():
@@ -1004,9 +1006,9 @@ def mbedtls_cases():
         return refused(env, "stranger-mbedtls", "whatever", "unknownIdentity")
 
     for name in ("DTLS PSK AES_128_CCM_8", "DTLS PSK AES_128_GCM", "PSK wrong key refused", "PSK unknown identity refused"):
-        CASES.append(Case(peer, name, OURS_TO_PEER, na=na_server))
+        not_applicable(peer, name, OURS_TO_PEER, na_server)
     for direction in (OURS_TO_PEER, PEER_TO_OURS):
-        CASES.append(Case(peer, "X.509 mutual auth", direction, na="peers/mbedtls_psk_client.py does PSK only"))
+        not_applicable(peer, "X.509 mutual auth", direction, "peers/mbedtls_psk_client.py does PSK only")
 
 
 # --- sealed payloads: pycose ------------------------------------------------------------------
@@ -1056,7 +1058,7 @@ def pycose_cases():
             done.append(SEALING_ALGS[alg])
         return "we open pycose's: %s" % ", ".join(done)
 
-    CASES.append(Case(peer, "sealed reading -> coap-gateway", OURS_TO_PEER, na="pycose is a COSE library, not a CoAP server"))
+    not_applicable(peer, "sealed reading -> coap-gateway", OURS_TO_PEER, "pycose is a COSE library, not a CoAP server")
 
     @case(peer, "sealed reading -> coap-gateway", PEER_TO_OURS)
     def _(env):
@@ -1110,7 +1112,7 @@ def rd_cases():
         return "endpoint and resource lookup show the registration"
 
     for name in ("RD discovery", "RD registration", "RD lookup"):
-        CASES.append(Case(peer, name, PEER_TO_OURS, na=na))
+        not_applicable(peer, name, PEER_TO_OURS, na)
 
 
 def build_cases():
@@ -1231,16 +1233,18 @@ def markdown(table, started, seconds, versions):
         def md(item):
             text = cell(item).replace("  ", " ")
             return "**FAIL** %.1f s" % item.seconds if item is not None and item.status == "FAIL" else text
-        lines.append("| %s | %s | %s | %s | %s |" % (peer, name, md(a), md(b), notes(a, b).replace("|", "\\|")))
+        note = notes(a, b).replace("|", "\\|").replace("<", "&lt;")  # links such as </time> are text here
+        lines.append("| %s | %s | %s | %s | %s |" % (peer, name, md(a), md(b), note))
     lines += ["", "Versions: " + "; ".join(versions), ""]
     return "\n".join(lines)
 
 
 def versions(env):
     found = ["Python %s" % platform.python_version()]
-    lib = run(["dpkg-query", "-W", "-f", "${Version}", "libcoap3-bin"], timeout=10)
-    if lib.rc == 0:
-        found.append("libcoap3-bin %s" % lib.text.strip())
+    for package in ("libcoap3-bin", "libgnutls30"):
+        installed = run(["dpkg-query", "-W", "-f", "${Version}", package], timeout=10)
+        if installed.rc == 0:
+            found.append("%s %s" % (package, installed.text.strip()))
     for module, name in (("aiocoap", "aiocoap"), ("DTLSSocket", "DTLSSocket"), ("python-mbedtls", "python-mbedtls"),
                          ("pycose", "pycose"), ("cbor2", "cbor2")):
         try:
@@ -1308,22 +1312,23 @@ def main():
         return 130
     finally:
         env.stop_all()
-        if not args.keep:
-            shutil.rmtree(work, ignore_errors=True)
     seconds = time.monotonic() - start
+    failed = [i for i in CASES if i.status == "FAIL"]
+    keep = args.keep or bool(failed)  # the servers' logs explain failures
+    if not keep:
+        shutil.rmtree(work, ignore_errors=True)
 
     table = rows()
     print()
     print_table(table)
-    failed = [i for i in CASES if i.status == "FAIL"]
     print()
     print("%d passed, %d failed, %d n/a, in %.0f s" % (sum(1 for i in CASES if i.status == "pass"), len(failed),
                                                       sum(1 for i in CASES if i.status == "n/a"), seconds))
     if not args.no_write and not args.only:
         (ROOT / "interop" / "RESULTS.md").write_text(markdown(table, started, seconds, versions(env)))
         print("wrote interop/RESULTS.md")
-    if args.keep:
-        print("logs and certificates kept in %s" % work)
+    if keep:
+        print("servers' logs and certificates kept in %s" % work)
     return 1 if failed else 0
 
 
