@@ -64,7 +64,7 @@ bench: deps venv
 	$(SWIFT) build -c release --product seal-bench
 	mkdir -p Benchmarks/out
 	$$($(SWIFT) build -c release --show-bin-path)/seal-bench 7 5000 | tee Benchmarks/out/seal-bench.md
-	bash Benchmarks/run-coap-bench.sh
+	ROUNDS=$${ROUNDS:-3} bash Benchmarks/run-coap-bench.sh
 	bash Benchmarks/run-memory-bench.sh
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build --filter WireSizeTests 2>&1 | tee Benchmarks/out/wire.txt

@@ -23,7 +23,8 @@
  *   -P PID   also report that process's CPU time (the server's) over the measured window
  *   -i ID    DTLS with a pre-shared key: every session is a DTLS session (PORT is then the
  *   -K KEY   server's DTLS port) with this PSK identity and key (text). The handshake of each
- *            session is part of its first request's latency.
+ *            session is part of its first request's latency. An ID holding "%d" is a template:
+ *            session j uses it with j (with -f: j's device index), e.g. -i bench-%d.
  *   -f FILE  POST sealed readings instead of GET: FILE (written by `ingest-bench`) holds, per
  *            device, messages to send in order (COSE_Encrypt0, Content-Format 16); session j
  *            sends device j's messages (j modulo the device count), each message once. A session
@@ -253,13 +254,16 @@ static void on_nack(coap_session_t *session, const coap_pdu_t *sent,
   if (cfg_new_sessions) ls->retiring = 1; /* replaced (after the next coap_io_process) */
 }
 
-static coap_session_t *new_session(void) {
+static coap_session_t *new_session(int index) {
   if (!cfg_identity) return coap_new_client_session(ctx, &local_addr, &server_addr, COAP_PROTO_UDP);
+  static char identity[128]; /* libcoap copies it into the session */
+  if (strstr(cfg_identity, "%d")) snprintf(identity, sizeof(identity), cfg_identity, index);
+  else snprintf(identity, sizeof(identity), "%s", cfg_identity);
   coap_dtls_cpsk_t cpsk;
   memset(&cpsk, 0, sizeof(cpsk));
   cpsk.version = COAP_DTLS_CPSK_SETUP_VERSION;
-  cpsk.psk_info.identity.s = (const uint8_t *)cfg_identity;
-  cpsk.psk_info.identity.length = strlen(cfg_identity);
+  cpsk.psk_info.identity.s = (const uint8_t *)identity;
+  cpsk.psk_info.identity.length = strlen(identity);
   cpsk.psk_info.key.s = (const uint8_t *)cfg_key;
   cpsk.psk_info.key.length = strlen(cfg_key);
   return coap_new_client_session_psk2(ctx, &local_addr, &server_addr, COAP_PROTO_DTLS, &cpsk);
@@ -270,7 +274,9 @@ static int open_session(load_session_t *ls) {
    * libcoap still holds a reference to it); libcoap then refuses the new session as a duplicate.
    * Another socket gets another port. */
   coap_session_t *s = NULL;
-  for (int attempt = 0; attempt < 20 && !s; attempt++) s = new_session();
+  int index = (int)(ls - sessions);
+  if (streams) index = (int)((uint32_t)index % stream_count);
+  for (int attempt = 0; attempt < 20 && !s; attempt++) s = new_session(index);
   if (!s) return -1;
   if (!cfg_non && cfg_k > 1) {
     coap_session_set_nstart(s, (uint16_t)cfg_k);
@@ -473,6 +479,13 @@ int main(int argc, char **argv) {
   }
   if (cfg_new_sessions) { cfg_k = 1; cfg_max_per_session = 1; }
   if ((cfg_identity == NULL) != (cfg_key == NULL)) usage(argv[0]);
+  if (cfg_identity) { /* a template may hold one "%d" and no other conversion */
+    const char *pct = strchr(cfg_identity, '%');
+    if (pct && (pct[1] != 'd' || strchr(pct + 2, '%'))) {
+      fprintf(stderr, "coap-load: -i takes an identity, or a template with one %%d\n");
+      return 2;
+    }
+  }
   if (cfg_identity && !coap_dtls_is_supported()) {
     fprintf(stderr, "coap-load: this libcoap has no DTLS\n");
     return 2;

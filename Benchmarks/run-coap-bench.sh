@@ -45,12 +45,13 @@ REQ_PATH=/
 # either server (UdpRcvbufErrors), and every dropped request parks its slot for the 1 s timeout.
 PSK_IDENTITY=bench
 PSK_KEY=${PSK_KEY:-$(head -c 12 /dev/urandom | od -An -tx1 | tr -d ' \n')}   # made per run
-DTLS_ARGS="-i $PSK_IDENTITY -K $PSK_KEY"
+DTLS_ARGS="-i $PSK_IDENTITY -K $PSK_KEY"   # the gateway's devices: -i bench-%d (one identity per device)
 DEFAULT_CONFIGS="CON k=1 s=1:-k 1 -s 1;CON k=1 s=16:-k 1 -s 16;CON k=16 s=16:-k 16 -s 16;NON k=8 s=16:-n -k 8 -s 16"
 DEFAULT_CONFIGS+=";CON k=1 s=1 vs aiocoap:-k 1 -s 1:ours,aiocoap;CON k=16 s=16 vs aiocoap:-k 16 -s 16:ours,aiocoap"
 DEFAULT_CONFIGS+=";DTLS CON k=1 s=1:-k 1 -s 1 $DTLS_ARGS;DTLS CON k=16 s=16:-k 16 -s 16 $DTLS_ARGS"
 DEFAULT_CONFIGS+=";DTLS new session s=1:-N -s 1 $DTLS_ARGS;DTLS new session s=16:-N -s 16 $DTLS_ARGS"
 DEFAULT_CONFIGS+=";ingest vs GET k=1 s=1:-k 1 -s 1:ingest,libcoap;ingest vs GET k=4 s=16:-k 4 -s 16:ingest,libcoap"
+DEFAULT_CONFIGS+=";ingest vs GET DTLS k=4 s=16:-k 4 -s 16 -i bench-%d -K $PSK_KEY:ingest,libcoap"
 DEFAULT_CONFIGS+=";encryption at rest k=1 s=1:-k 1 -s 1:ingest,ingest-clear;encryption at rest k=4 s=16:-k 4 -s 16:ingest,ingest-clear"
 CONFIGS=${CONFIGS:-$DEFAULT_CONFIGS}
 LIBCOAP_SERVER=${LIBCOAP_SERVER:-coap-server-openssl}
@@ -155,22 +156,24 @@ start_ours() {
 # The Gateway with a fresh data directory and fresh devices; it writes the sealed readings
 # coap-load will send (-f) before it listens.
 start_ingest() {
-    local out=$WORK/ingest.out clear=()
+    local out=$WORK/ingest.out clear=() psk=()
     [[ $1 == ingest-clear ]] && clear=(--no-encryption)
+    [[ $DTLS == 1 ]] && psk=(--device-psk "$PSK_KEY")   # device bench-N: PSK identity bench-N
     rm -rf "$WORK/ingest-data" "$WORK/payloads"
     : > "$out"
     timeout -s TERM "$((RUN_LIMIT + 60))" "${SERVER_PIN[@]}" "$INGEST_BIN" "$WORK/ingest-data" "$WORK/payloads" \
-        --devices 16 --messages "$INGEST_MESSAGES" "${clear[@]}" > "$out" 2> "$WORK/ingest.err" &
+        --devices 16 --messages "$INGEST_MESSAGES" "${clear[@]}" "${psk[@]}" > "$out" 2> "$WORK/ingest.err" &
     SERVER_TPID=$!
     PIDS+=("$SERVER_TPID")
     for _ in $(seq 1 3000); do
         SERVER_PORT=$(sed -n 's/^listening on \([0-9]*\)$/\1/p' "$out")
-        [[ -n $SERVER_PORT ]] && break
+        LOAD_PORT=$SERVER_PORT
+        [[ $DTLS == 1 ]] && LOAD_PORT=$(sed -n 's/^dtls on \([0-9]*\)$/\1/p' "$out")
+        [[ -n $SERVER_PORT && -n $LOAD_PORT ]] && break
         kill -0 "$SERVER_TPID" 2>/dev/null || { log "ingest-bench died: $(cat "$WORK/ingest.err")"; exit 1; }
         sleep 0.02
     done
-    [[ -n $SERVER_PORT ]] || { log "ingest-bench did not start"; exit 1; }
-    LOAD_PORT=$SERVER_PORT
+    [[ -n $SERVER_PORT && -n $LOAD_PORT ]] || { log "ingest-bench did not start"; exit 1; }
     SERVER_PID=$(child_of "$SERVER_TPID")
 }
 

@@ -1,7 +1,7 @@
 // ingest-bench: the Gateway library on loopback, for Benchmarks/run-ingest-bench.sh.
 //
 //   ingest-bench DATA-DIR PAYLOAD-FILE [--devices N] [--messages M] [--no-encryption]
-//                [--psk IDENTITY:KEY]
+//                [--psk IDENTITY:KEY] [--device-psk KEY]
 //
 // Makes N devices (default 16) with sealing keys in an in-memory directory, seals M readings per
 // device (default 20000; a three-value SenML CBOR pack, as coap-node sends) in sequence-number
@@ -14,6 +14,8 @@
 // Sealing happens before the gateway starts: it is the node's work, not the gateway's.
 // --psk adds a device with that PSK identity and key (text) and prints "dtls on PORT" for the
 // gateway's DTLS endpoint (the memory benchmark holds idle DTLS sessions with it).
+// --device-psk gives every device bench-N the PSK identity bench-N with that key (text), for
+// readings over DTLS (`coap-load -i bench-%d -K KEY -f ...`).
 
 import Foundation
 import Gateway
@@ -41,6 +43,7 @@ var arguments = Array(CommandLine.arguments.dropFirst())
 let deviceCount = Int(option("--devices") ?? "16") ?? 0
 let messagesPerDevice = Int(option("--messages") ?? "20000") ?? 0
 let psk = option("--psk")
+let devicePSK = option("--device-psk")
 let encrypts = !arguments.contains("--no-encryption")
 arguments.removeAll { $0 == "--no-encryption" }
 guard arguments.count == 2, deviceCount > 0, messagesPerDevice > 0 else {
@@ -65,6 +68,7 @@ do {
         let id = "bench-\(d)", kid = [UInt8(0x20), UInt8(d & 0xff), UInt8(d >> 8)]
         let secret = try DeviceSecret.generate()
         directory.addDevice(GatewayDevice(id: id))
+        if let devicePSK { directory.addPSK(identity: id, key: Array(devicePSK.utf8), deviceID: id) }
         directory.addSealingSecret(GatewaySealingSecret(deviceID: id, kid: kid, secret: secret.bytes.withUnsafeBytes { Array($0) }))
         let sealer = try Sealer(key: try secret.deriveKey(kid: kid), deviceID: id, sequenceNumbers: InMemorySequenceNumberSource(startingAt: 0))
         append32(messagesPerDevice)
@@ -112,7 +116,7 @@ do {
 }
 guard let port = gateway.port else { fail("no port") }
 print("listening on \(port)")
-if psk != nil, let dtlsPort = gateway.dtlsPort { print("dtls on \(dtlsPort)") }
+if psk != nil || devicePSK != nil, let dtlsPort = gateway.dtlsPort { print("dtls on \(dtlsPort)") }
 fflush(nil)
 
 var received: Int32 = 0
