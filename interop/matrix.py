@@ -155,6 +155,42 @@ class Server:
         return " | ".join(lines[-3:])[-300:]
 
 
+class Background:
+    """A client left running while the case goes on (an observer): its stdout and stderr go to
+    files in the work directory, readable while it runs; `timeout` bounds it as a backstop.
+    finish() waits for its end; stop() ends its group (call it in a finally)."""
+
+    def __init__(self, name, cmd, work, limit):
+        self.cmd = [str(c) for c in cmd]
+        self.out_path, self.err_path = work / ("%s.out" % name), work / ("%s.err" % name)
+        self.started = time.monotonic()
+        with open(self.out_path, "wb") as out, open(self.err_path, "wb") as err:
+            self.proc = subprocess.Popen(["timeout", str(limit)] + self.cmd, stdin=subprocess.DEVNULL,
+                                         stdout=out, stderr=err, start_new_session=True)
+
+    def output(self):
+        try:
+            return self.out_path.read_bytes()
+        except OSError:
+            return b""
+
+    def finish(self, timeout):
+        """Waits for the end (stops it after `timeout`) -> Run."""
+        timed_out = False
+        try:
+            self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            timed_out = True
+            self.stop()
+        err = self.err_path.read_text(errors="replace") if self.err_path.exists() else ""
+        return Run(self.cmd, self.proc.returncode, self.output(), err, time.monotonic() - self.started, timed_out)
+
+    def stop(self):
+        if self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGKILL)  # the group `timeout` leads
+            self.proc.wait()
+
+
 def wait_until(condition, timeout, what):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -294,6 +330,41 @@ def sha256(data):
 # ---------------------------------------------------------------------------------------------
 # The environment: our binaries, the peers, and the servers (started on first use)
 
+# coap-gateway's devices: name -> (sealing kid, DTLS credential). pycose-1 sends over plain CoAP;
+# each PSK device gets a random key; x509-node-42 is the test PKI's client certificate.
+GATEWAY_DEVICES = {
+    "pycose-1": ("c05e", None),
+    "libcoap-openssl": ("d101", "psk"),
+    "libcoap-gnutls": ("d102", "psk"),
+    "aiocoap-tinydtls": ("d103", "psk"),
+    "x509-node-42": ("d1ff", "x509"),
+}
+
+
+class GatewayDevice:
+    """A device registered with coap-gateway; next_seq() numbers its sealed readings."""
+
+    def __init__(self, name, kid, secret, psk=None, cert=None):
+        self.name, self.kid, self.secret, self.psk, self.cert = name, kid, secret, psk, cert  # cert: (pem, key, ca)
+        self._seq = 0
+        self._lock = threading.Lock()
+
+    def next_seq(self):
+        with self._lock:
+            self._seq += 1
+            return self._seq
+
+    def libcoap_credentials(self):
+        if self.psk is not None:
+            return ["-u", self.name, "-k", self.psk]
+        pem, key, ca = self.cert
+        return ["-c", pem, "-j", key, "-C", ca]
+
+
+class GatewayFixture:
+    def __init__(self, server, port, dtls_port, devices):
+        self.server, self.port, self.dtls_port, self.devices = server, port, dtls_port, devices
+
 
 class Env:
     def __init__(self, bin_dir, work):
@@ -429,32 +500,64 @@ class Env:
         return self.fixture("aiocoap-rd", make)
 
     def gateway(self):
-        """A registry with one device that seals with pycose, and coap-gateway on free ports ->
-        (server, plain port, device, kid, secret hex)."""
+        """A registry with the devices of GATEWAY_DEVICES, each with a sealing secret that pycose can
+        seal with (and a PSK, or the test PKI's client certificate), allowed POST /readings; and
+        coap-gateway on free ports, with the test PKI's server certificate -> GatewayFixture."""
         def make():
+            pki = self.pki()
             data = self.work / "gateway-data"
             data.mkdir()
             env = {"SECURECOAP_REGISTRY_DB": str(data / "registry.db")}
             registry = self.bin / "coap-registry"
-            device, kid = "pycose-1", "c05e"
-            secret = self.sealing_secret(kid, 10)
-            secret_file = self.work / "pycose-1.secret"
-            secret_file.write_text(secret + "\n")
-            secret_file.chmod(0o600)
-            for args in (["init"], ["add", device, "--sealing-secret-file", secret_file, "--kid", kid,
-                                    "--alg", "10", "--allow", "POST /readings"]):
+            result = run([registry, "init"], env=env, timeout=30)
+            check(result.rc == 0, "coap-registry init: " + result.brief())
+            devices = {}
+            for name, (kid, credential) in GATEWAY_DEVICES.items():
+                secret = self.sealing_secret(kid, 10)
+                secret_file = self.work / ("%s.secret" % name)
+                secret_file.write_text(secret + "\n")
+                secret_file.chmod(0o600)
+                args = ["add", name, "--sealing-secret-file", secret_file, "--kid", kid, "--alg", "10",
+                        "--allow", "POST /readings"]
+                if credential == "psk":
+                    psk = secrets.token_hex(8)  # 16 characters: tinydtls takes at most 18 bytes
+                    args += ["--psk-key", psk]
+                    device = GatewayDevice(name, kid, secret, psk=psk)
+                elif credential == "x509":
+                    args += ["--cert-file", pki / "client.pem"]  # its fingerprint and CN (node-42)
+                    device = GatewayDevice(name, kid, secret, cert=(pki / "client.pem", pki / "client.key", pki / "ca.pem"))
+                else:
+                    device = GatewayDevice(name, kid, secret)
                 result = run([registry] + args, env=env, timeout=30)
-                check(result.rc == 0, "coap-registry %s: %s" % (args[0], result.brief()))
+                check(result.rc == 0, "coap-registry add %s: %s" % (name, result.brief()))
+                devices[name] = device
             ports = self.work / "gateway.ports"
             server = self.start("coap-gateway", [self.bin / "coap-gateway", "run", "--data", data, "--port", "0",
-                                                 "--dtls-port", "0", "--ports-file", ports, "--log-level", "notice"])
+                                                 "--dtls-port", "0", "--ports-file", ports, "--log-level", "notice",
+                                                 "--cert", pki / "server.pem", "--key", pki / "server.key",
+                                                 "--ca", pki / "ca.pem"])
 
             def up():
                 check(server.alive(), "coap-gateway ended: " + server.tail())
-                return ports.exists() and ports.read_text().split()
-            plain = int(wait_until(up, 30, "coap-gateway did not write its ports")[0])
-            return server, plain, device, kid, secret
+                values = ports.read_text().split() if ports.exists() else []
+                return len(values) == 2 and values  # "PLAIN DTLS"
+            plain, dtls = (int(v) for v in wait_until(up, 30, "coap-gateway did not write its ports"))
+            return GatewayFixture(server, plain, dtls, devices)
         return self.fixture("coap-gateway", make)
+
+    def sealed_reading(self, device):
+        """pycose seals [{"n":"temp","u":"Cel","v":V}] (SenML JSON) for a gateway device with its
+        next sequence number; V = 20 + seq / 4, a value no other reading of the device has ->
+        (the file of the COSE_Encrypt0 message, V)."""
+        seq = device.next_seq()
+        value = 20 + seq / 4
+        senml = json.dumps([{"n": "temp", "u": "Cel", "v": value}]).encode()
+        sealed = self.pycose({"seal": [{"secret": device.secret, "device": device.name, "kid": device.kid, "alg": 10,
+                                        "seq": seq, "content_format": 110, "plaintext": senml.hex()}]})["seal"][0]
+        check("message" in sealed, "pycose did not seal: %s" % sealed)
+        path = self.work / ("%s-%d.cose" % (device.name, seq))
+        path.write_bytes(bytes.fromhex(sealed["message"]))
+        return path, value
 
     def sealing_secret(self, kid, alg):
         """A fresh device secret that pycose 1.1.0 can seal with for (kid, alg): its nonce code
@@ -523,6 +626,30 @@ def wait_for_log(server, mark, pattern, timeout=3.0):
         return wait_until(lambda: regex.search(server.since(mark)), timeout, "")
     except Fail:
         return None
+
+
+def senml_packs(text):
+    """The SenML JSON packs (arrays) in a text: libcoap's client writes the bodies of an
+    observation one after the other, with nothing between them."""
+    decoder = json.JSONDecoder()
+    packs, index = [], 0
+    while True:
+        index = text.find("[", index)
+        if index < 0:
+            return packs
+        try:
+            value, index = decoder.raw_decode(text, index)
+        except ValueError:
+            index += 1
+            continue
+        if isinstance(value, list):
+            packs.append(value)
+
+
+def has_reading(pack, device, value):
+    """Whether a SenML pack from GET /readings/<device> holds the reading sealed_reading made
+    (the gateway names a record <device>/<name>)."""
+    return any(isinstance(r, dict) and r.get("n") == device.name + "/temp" and r.get("v") == value for r in pack)
 
 
 # --- plain CoAP, our client against a server (libcoap's coap-server-notls or aiocoap) ---------
@@ -901,6 +1028,24 @@ def libcoap_dtls_cases(backend):
         check(seconds < 20, "took %.1f s" % seconds)
         return "we refuse theirs (%s); they refuse ours (our server gets alert unknown CA)" % outcome_text(refused.group(1))
 
+    # Sealed readings over DTLS to coap-gateway: each backend has a PSK device of its own; both
+    # use the test PKI's client certificate (one device, x509-node-42).
+
+    @case(peer, "sealed reading -> coap-gateway (PSK)", PEER_TO_OURS)
+    def _(env):
+        return libcoap_gateway_post(env, backend, env.gateway().devices["libcoap-" + backend])
+
+    @case(peer, "sealed reading -> coap-gateway (X.509)", PEER_TO_OURS)
+    def _(env):
+        return libcoap_gateway_post(env, backend, env.gateway().devices["x509-node-42"])
+
+    @case(peer, "observe readings on coap-gateway", PEER_TO_OURS)
+    def _(env):
+        return libcoap_gateway_observe(env, backend, env.gateway().devices["libcoap-" + backend])
+
+    for name in GATEWAY_CASES:
+        not_applicable(peer, name, OURS_TO_PEER, NA_GATEWAY)
+
 
 def last_line(text):
     """The last stderr line of our CLI, without its "coap get: " prefix."""
@@ -924,6 +1069,74 @@ def libcoap_refused(env, backend, credentials, kind, log_pattern):
     reported = wait_for_log(server, mark, log_pattern, 6)
     check(reported, "our server did not report it: " + server.tail())
     return "no answer; our server reports %s" % reported.group(0).split(": ")[-1]
+
+
+GATEWAY_CASES = ("sealed reading -> coap-gateway (PSK)", "sealed reading -> coap-gateway (X.509)",
+                 "observe readings on coap-gateway")
+NA_GATEWAY = "the peer has no readings gateway for our client to post to"
+GATEWAY_OBSERVE_SECONDS = 3  # coap-client -s: how long it observes
+
+
+def pdu_codes(text):
+    """The response codes in coap-client's -v 7 log (stdout), where each PDU is shown as
+    "v:1 t:ACK c:2.01 i:…"; the only place it shows a success code."""
+    return re.findall(r"^v:1 t:\w+ c:(\d\.\d\d) ", text, re.M)
+
+
+def libcoap_gateway_post(env, backend, device):
+    """coap-client-<backend> POSTs a reading that pycose sealed to coap-gateway's /readings over
+    DTLS (the device's PSK or certificate), then GETs /readings/<device> with the same credentials."""
+    gateway = env.gateway()
+    path, value = env.sealed_reading(device)
+    credentials = device.libcoap_credentials()
+    with SuiteRelay(gateway.dtls_port) as relay:
+        base = "coaps://%s:%d" % (HOST, relay.port)
+        # -v 7 comes after the helper's -v 0, and the last one counts.
+        post = env.libcoap_client(backend, "-v", "7", "-m", "post", "-t", "16", "-f", path, *credentials, base + "/readings")
+        codes = pdu_codes(post.text)
+        check(codes and set(codes) == {"2.01"}, "POST /readings: response codes %s (%s)" % (codes, post.brief()))
+        read = env.libcoap_client(backend, *credentials, base + "/readings/" + device.name)
+    check(any(has_reading(pack, device, value) for pack in senml_packs(read.text)),
+          "GET /readings/%s lacks v=%s: %s" % (device.name, value, read.brief()))
+    return "%s; 2.01 (-v 7 PDU log); GET /readings/%s has v=%s" % (short_suite(relay.suite), device.name, value)
+
+
+def libcoap_gateway_observe(env, backend, device):
+    """coap-client-<backend> -s observes /readings/<device> on coap-gateway over DTLS-PSK while
+    another of its sessions POSTs a new sealed reading; a notification must carry it."""
+    gateway = env.gateway()
+    path, value = env.sealed_reading(device)
+    credentials = device.libcoap_credentials()
+    base = "coaps://%s:%d" % (HOST, gateway.dtls_port)
+    bodies = env.work / ("observe-%s.bodies" % backend)
+    tool = require_tool("coap-client-%s" % backend)
+    # -v 7: every PDU (code, Observe option) on stdout; -o: the bodies alone, flushed one by one.
+    observer = Background("observe-" + backend, [tool, "-v", "7", "-B", "10", "-s", GATEWAY_OBSERVE_SECONDS,
+                                                 "-o", bodies] + credentials + [base + "/readings/" + device.name],
+                          env.work, limit=20)
+    try:
+        def packs():
+            return senml_packs(bodies.read_text(errors="replace")) if bodies.exists() else []
+
+        def first():
+            check(observer.proc.poll() is None or packs(), "the observer ended without a response")
+            return packs()
+        wait_until(first, 10, "no first response to the observation")
+        check(not any(has_reading(pack, device, value) for pack in packs()), "v=%s before it was posted" % value)
+        post = env.libcoap_client(backend, "-v", "7", "-m", "post", "-t", "16", "-f", path, *credentials, base + "/readings")
+        codes = pdu_codes(post.text)
+        check(codes and set(codes) == {"2.01"}, "POST /readings: response codes %s (%s)" % (codes, post.brief()))
+        wait_until(lambda: any(has_reading(pack, device, value) for pack in packs()[1:]), 5,
+                   "no notification with v=%s" % value)
+        result = observer.finish(GATEWAY_OBSERVE_SECONDS + 10)
+    finally:
+        observer.stop()
+    responses = re.findall(r"^v:1 t:(\w+) c:2\.05 i:\w+ \{\w*\} \[ Observe:(\d+)", result.text, re.M)
+    check(len(responses) >= 2 and int(responses[1][1]) > int(responses[0][1]), "2.05 responses %s" % responses)
+    deregistered = re.search(r"^v:1 t:CON c:GET [^\n]*\[ Observe:1,", result.text, re.M)
+    return "2.05 (%s, Observe %s), then a notification (%s, Observe %s) with v=%s; %s" % (
+        responses[0][0], responses[0][1], responses[1][0], responses[1][1], value,
+        "GET Observe:1 when -s %d ended" % GATEWAY_OBSERVE_SECONDS if deregistered else "no deregistration")
 
 
 # --- aiocoap over tinydtls (DTLSSocket), and Mbed TLS, against `coap serve` -------------------
@@ -961,8 +1174,65 @@ def tinydtls_cases():
 
     for name in ("DTLS PSK", "PSK wrong key refused", "PSK unknown identity refused"):
         not_applicable(peer, name, OURS_TO_PEER, na_server)
+
+    # Sealed readings over DTLS-PSK to coap-gateway, as device aiocoap-tinydtls.
+
+    def gateway_device(env):
+        gateway = env.gateway()
+        device = gateway.devices["aiocoap-tinydtls"]
+        return device, "coaps://%s:%d" % (HOST, gateway.dtls_port), ["--identity", device.name, "--key", device.psk]
+
+    def post_reading(env, base, credentials, path):
+        post = env.aiocoap(base + "/readings", "--method", "post", "--payload-file", path, "--content-format", "16",
+                           *credentials)
+        responses = post.json_lines()
+        check([r["code"] for r in responses] == ["2.01"], "POST /readings: " + post.brief())
+        return responses[0]
+
+    @case(peer, "sealed reading -> coap-gateway (PSK)", PEER_TO_OURS)
+    def _(env):
+        device, base, credentials = gateway_device(env)
+        path, value = env.sealed_reading(device)
+        posted = post_reading(env, base, credentials, path)
+        read = env.aiocoap(base + "/readings/" + device.name, *credentials)
+        packs = [pack for r in read.json_lines() if r["code"] == "2.05" for pack in senml_packs(r["payload"])]
+        check(any(has_reading(pack, device, value) for pack in packs),
+              "GET /readings/%s lacks v=%s: %s" % (device.name, value, read.brief()))
+        return "%s; 2.01; GET /readings/%s has v=%s" % (short_suite(posted["cipher"]), device.name, value)
+
+    @case(peer, "observe readings on coap-gateway", PEER_TO_OURS)
+    def _(env):
+        device, base, credentials = gateway_device(env)
+        path, value = env.sealed_reading(device)
+        observer = Background("observe-tinydtls", [env.python, PEERS / "aiocoap_client.py", base + "/readings/" + device.name,
+                                                   "--observe", "2", "--timeout", "10"] + credentials, env.work, limit=20)
+        try:
+            def first():
+                lines = [l for l in observer.output().splitlines() if l.startswith(b"{")]
+                check(lines or observer.proc.poll() is None, "the observer ended without a response")
+                return lines
+            wait_until(first, 10, "no first response to the observation")
+            post_reading(env, base, credentials, path)
+            result = observer.finish(10)
+        finally:
+            observer.stop()
+        responses = result.json_lines()
+        check(result.rc == 0 and len(responses) == 2, "the observer: " + result.brief())
+        initial, notification = responses
+        check(not any(has_reading(pack, device, value) for pack in senml_packs(initial["payload"])),
+              "v=%s before it was posted" % value)
+        check(any(has_reading(pack, device, value) for pack in senml_packs(notification["payload"])),
+              "the notification lacks v=%s: %s" % (value, notification["payload"][:120]))
+        check(initial["observe"] is not None and (notification["observe"] or 0) > initial["observe"],
+              "Observe options %s, %s" % (initial["observe"], notification["observe"]))
+        return "2.05 (Observe %d), then a notification (Observe %d) with v=%s" % (
+            initial["observe"], notification["observe"], value)
+
+    for name in GATEWAY_CASES[0], GATEWAY_CASES[2]:
+        not_applicable(peer, name, OURS_TO_PEER, NA_GATEWAY)
     for direction in (OURS_TO_PEER, PEER_TO_OURS):
         not_applicable(peer, "X.509 mutual auth", direction, "DTLSSocket's tinydtls does PSK only")
+        not_applicable(peer, GATEWAY_CASES[1], direction, "DTLSSocket's tinydtls does PSK only")
 
 
 def mbedtls_cases():
@@ -1062,13 +1332,14 @@ def pycose_cases():
 
     @case(peer, "sealed reading -> coap-gateway", PEER_TO_OURS)
     def _(env):
-        _, port, device, kid, secret = env.gateway()
+        gateway = env.gateway()
+        device = gateway.devices["pycose-1"]
         senml = b'[{"n":"temp","u":"Cel","v":22.5},{"n":"hum","u":"%RH","v":41}]'
-        sealed = env.pycose({"seal": [{"secret": secret, "device": device, "kid": kid, "alg": 10, "seq": 1,
-                                       "content_format": 110, "plaintext": senml.hex()}]})["seal"][0]
+        sealed = env.pycose({"seal": [{"secret": device.secret, "device": device.name, "kid": device.kid, "alg": 10,
+                                       "seq": device.next_seq(), "content_format": 110, "plaintext": senml.hex()}]})["seal"][0]
         path = env.work / "pycose-reading.cose"
         path.write_bytes(bytes.fromhex(sealed["message"]))
-        uri = "coap://%s:%d/readings" % (HOST, port)
+        uri = "coap://%s:%d/readings" % (HOST, gateway.port)
         # Sent by aiocoap: no code of ours touches the message on its way in.
         first = env.aiocoap(uri, "--method", "post", "--payload-file", path, "--content-format", "16")
         codes = [r["code"] for r in first.json_lines()]
@@ -1134,7 +1405,8 @@ def build_cases():
 CASE_ORDER = PLAIN_CASES + [
     "DTLS PSK", "DTLS PSK AES_128_CCM_8", "DTLS PSK AES_128_GCM", "PSK wrong key refused",
     "PSK unknown identity refused", "X.509 mutual auth", "X.509 wrong CA refused",
-    "sealed payload (COSE_Encrypt0)", "sealed reading -> coap-gateway", "RD discovery", "RD registration", "RD lookup"]
+    "sealed payload (COSE_Encrypt0)", "sealed reading -> coap-gateway", *GATEWAY_CASES,
+    "RD discovery", "RD registration", "RD lookup"]
 
 
 def run_case(env, item):
@@ -1304,7 +1576,7 @@ def main():
         for item in CASES:
             run_case(env, item)
             if item.status != "n/a":
-                print("  %-4s %5.1f s  %-26s %-30s %s  %s" % (item.status, item.seconds, item.peer, item.name,
+                print("  %-4s %5.1f s  %-26s %-38s %s  %s" % (item.status, item.seconds, item.peer, item.name,
                                                             ARROWS[item.direction], item.note[:110]), flush=True)
     except KeyboardInterrupt:
         print("matrix: interrupted; stopping the servers", file=sys.stderr)
