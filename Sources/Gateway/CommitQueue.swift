@@ -4,8 +4,8 @@ import LibCrypto
 
 /// Group commit for readings that arrive while the gateway is busy: everything submitted while a
 /// commit runs is stored by the next one, in one transaction and one `fsync`, on a queue of its
-/// own (the CoAP loop goes on reading datagrams meanwhile). Each submitter is answered when its
-/// batch is durable.
+/// own (the CoAP loop goes on reading datagrams meanwhile). Each reading's separate response is
+/// sent when its batch is durable — no task or continuation per reading.
 final class CommitQueue: Sendable {
     /// Most readings in one transaction: bounds a batch's latency and memory.
     static let maxBatch = 512
@@ -15,7 +15,7 @@ final class CommitQueue: Sendable {
     static let gatherMicroseconds: UInt32 = 1000
 
     private struct State {
-        var waiting: [(reading: PreparedReading, answer: CheckedContinuation<CoAPResponse, Never>)] = []
+        var waiting: [(reading: PreparedReading, answer: CoAPDeferredResponse)] = []
         var draining = false
     }
 
@@ -31,17 +31,15 @@ final class CommitQueue: Sendable {
     /// True when no commit runs and none waits: an inline commit then cannot overtake one.
     var isIdle: Bool { state.withLock { !$0.draining && $0.waiting.isEmpty } }
 
-    /// Queues `reading` for the next grouped commit and returns its answer once committed.
-    func submit(_ reading: PreparedReading) async -> CoAPResponse {
-        await withCheckedContinuation { answer in
-            let start = state.withLock { s -> Bool in
-                s.waiting.append((reading, answer))
-                guard !s.draining else { return false }
-                s.draining = true
-                return true
-            }
-            if start { worker.async { self.drain() } }
+    /// Queues `reading` for the next grouped commit; `answer` gets its response once committed.
+    func submit(_ reading: PreparedReading, answer: CoAPDeferredResponse) {
+        let start = state.withLock { s -> Bool in
+            s.waiting.append((reading, answer))
+            guard !s.draining else { return false }
+            s.draining = true
+            return true
         }
+        if start { worker.async { self.drain() } }
     }
 
     /// Commits batches until nothing waits. Worker queue only.
@@ -50,7 +48,7 @@ final class CommitQueue: Sendable {
             // Under load more readings are on their way: a moment's wait fills the batch, and
             // every reading it adds saves a transaction (~9 WAL writes, 6 locks, 1 sync).
             if state.withLock({ $0.waiting.count }) < Self.maxBatch { usleep(Self.gatherMicroseconds) }
-            let batch = state.withLock { s -> [(reading: PreparedReading, answer: CheckedContinuation<CoAPResponse, Never>)] in
+            let batch = state.withLock { s -> [(reading: PreparedReading, answer: CoAPDeferredResponse)] in
                 guard !s.waiting.isEmpty else {
                     s.draining = false
                     return []
@@ -61,7 +59,7 @@ final class CommitQueue: Sendable {
             }
             guard !batch.isEmpty else { return }
             let answers = commit(batch.map(\.reading))
-            for (item, answer) in zip(batch, answers) { item.answer.resume(returning: answer) }
+            for (item, answer) in zip(batch, answers) { item.answer.send(answer) }
         }
     }
 }

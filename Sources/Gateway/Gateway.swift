@@ -60,13 +60,15 @@ public final class Gateway: Service, Sendable {
         let deviceOf: @Sendable (CoAPRequest) -> String? = { request in
             request.identity.flatMap { identity in identities.withLock { $0[identity] } }
         }
-        // Ingestion does not suspend when nothing else waits: the reading is committed inline and
-        // the answer rides on the ACK. Under load it joins a grouped commit and is answered
-        // separately (ReadingIngestor, CommitQueue). The other routes are synchronous handlers,
-        // called on the loop thread with no task per request.
-        router.post("/readings", attributes: .init(resourceTypes: ["securecoap.readings"], title: "SenML readings, sealed")) { request in
-            await ingestor.ingest(request, channelDevice: deviceOf(request), busy: { serverBox.withLock { $0 }?.hasPendingInput ?? false })
-        }
+        // Ingestion runs on the loop thread with no task per request. When nothing else waits the
+        // reading is committed inline and the answer rides on the ACK; under load it joins a
+        // grouped commit and is answered separately when the batch is durable (ReadingIngestor,
+        // CommitQueue). The other routes are synchronous handlers.
+        router.on(.post, "/readings", attributes: .init(resourceTypes: ["securecoap.readings"], title: "SenML readings, sealed"),
+                  deferrable: { request, later in
+            ingestor.ingest(request, channelDevice: deviceOf(request), busy: { serverBox.withLock { $0 }?.hasPendingInput ?? false },
+                            later: later)
+        })
         let started = self.started
         router.on(.get, "/readings/{device}", attributes: .init(resourceTypes: ["securecoap.readings"], observable: true), synchronous: { request in
             Self.readings(request, requester: deviceOf(request), directory: directory, store: store, monitor: monitor)

@@ -74,8 +74,9 @@ final class ReadingIngestor: Sendable {
 
     /// Handles one `POST /readings`. `channelDevice` is the device the DTLS session authenticated,
     /// nil over plain CoAP. `busy` tells whether more requests are waiting (the server's
-    /// `hasPendingInput`). Does not suspend unless the reading joins a grouped commit.
-    func ingest(_ request: CoAPRequest, channelDevice: String?, busy: () -> Bool) async -> CoAPResponse {
+    /// `hasPendingInput`). Returns the answer, or nil when the reading joined a grouped commit:
+    /// `later` then gets the answer once the batch is durable.
+    func ingest(_ request: CoAPRequest, channelDevice: String?, busy: () -> Bool, later: CoAPDeferredResponse) -> CoAPResponse? {
         let reading: PreparedReading
         switch prepare(request, channelDevice: channelDevice) {
         case .refused(let response): return response
@@ -88,7 +89,8 @@ final class ReadingIngestor: Sendable {
             return made
         }
         if queue.isIdle, !busy() { return commit([reading])[0] }
-        return await queue.submit(reading)
+        queue.submit(reading, answer: later)
+        return nil
     }
 
     /// What `prepare` decided: refused with this answer, or ready to store.

@@ -302,3 +302,38 @@ import Testing
         #expect(try await client.post("\(base)/now", payload: []).code == .methodNotAllowed)
     }
 }
+
+/// Deferrable handlers: an answer returned at once rides on the ACK; `nil` then `send` from
+/// another thread is a separate response with the same token; a second `send` is ignored.
+@Suite struct DeferrableHandlerTests {
+    @Test func answersNowInTheACKOrLaterAsASeparateResponse() async throws {
+        var router = CoAPRouter()
+        router.on(.get, "/now", deferrable: { _, _ in CoAPResponse(text: "now") })
+        router.on(.get, "/later", deferrable: { request, later in
+            let text = "later " + (request.queryValue("n") ?? "-")
+            Thread.detachNewThread {
+                usleep(30_000)
+                later.send(CoAPResponse(text: text))
+                later.send(CoAPResponse(text: "a second answer, ignored"))
+            }
+            return nil
+        })
+        var logger = Logger(label: "test.deferrable")
+        logger.logLevel = .critical
+        let server = try CoAPServer(configuration: .init(port: 0), router: router, logger: logger)
+        try server.start()
+        defer { server.shutdown() }
+        let client = try CoAPClient()
+        defer { client.shutdown() }
+        let base = "coap://127.0.0.1:\(server.port!)"
+        let now = try await client.get("\(base)/now")
+        #expect(now.text == "now" && now.type == .acknowledgement)
+        let answers = try await withThrowingTaskGroup(of: String.self) { group in
+            for n in 0..<20 { group.addTask { try await client.get("\(base)/later?n=\(n)").text } }
+            return try await group.reduce(into: Set<String>()) { $0.insert($1) }
+        }
+        #expect(answers == Set((0..<20).map { "later \($0)" }), "each request gets its own answer: \(answers)")
+        let late = try await client.get("\(base)/later?n=x")
+        #expect(late.text == "later x" && late.type == .confirmable, "a separate response, not the ACK")
+    }
+}

@@ -42,6 +42,9 @@ final class LibCoAPEndpoint: @unchecked Sendable {
     var ioActivity = false
     var server: ServerBinding?
     var detachedResponseRecords: [ObjectIdentifier: DetachedResponse] = [:]
+    /// Requests a deferrable handler will answer later, by `CoAPDeferredResponse.id`.
+    var deferredResponses: [UInt64: DetachedResponse] = [:]
+    var nextDeferredID: UInt64 = 0
     private(set) var isTearingDown = false
 
     /// Creates the context. The loop does not run until `start()`.
@@ -257,6 +260,8 @@ final class LibCoAPEndpoint: @unchecked Sendable {
         _ = timers.removeAll()
         for d in detachedResponseRecords.values { d.release() }
         detachedResponseRecords.removeAll()
+        for d in deferredResponses.values { d.release() }
+        deferredResponses.removeAll()
         server?.tearDown()
         // Detach bookkeeping before releasing: releasing fires events back into us.
         let sessions = clientSessions.values

@@ -211,6 +211,22 @@ final class ServerBinding {
             write(response, into: responsePDU, resource: servingResource, session: session, request: requestPDU,
                   query: nil, forceLarge: requestHasBlock2)
             return
+        case .deferrable(let body):
+            endpoint.nextDeferredID &+= 1
+            let responder = CoAPDeferredResponse(endpoint: endpoint, id: endpoint.nextDeferredID)
+            if let response = body(request, responder) {
+                write(response, into: responsePDU, resource: servingResource, session: session, request: requestPDU,
+                      query: nil, forceLarge: requestHasBlock2)
+                return
+            }
+            // Answered later: libcoap sends an empty ACK now (CON); `responder.send` answers on the
+            // loop after this returns, so the record is in place before it is looked up.
+            guard let detached = DetachedResponse(session: session, request: requestPDU, resource: servingResource) else {
+                coap_pdu_set_code(responsePDU, LibCoAPPDU.pduCode(CoAPResponseCode.internalServerError.rawValue))
+                return
+            }
+            endpoint.deferredResponses[responder.id] = detached
+            return
         case .async(let body):
             handlerBody = body
         }

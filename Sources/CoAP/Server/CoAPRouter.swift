@@ -21,9 +21,15 @@ public struct CoAPRouter: Sendable {
     /// work is in memory or a synchronous store commit; it must not block for long.
     public typealias SynchronousHandler = @Sendable (CoAPRequest) throws -> CoAPResponse
 
+    /// A handler called on the loop thread like a ``SynchronousHandler``, that may answer later:
+    /// it returns the response (piggybacked on the ACK), or `nil` and calls
+    /// ``CoAPDeferredResponse/send(_:)`` when the answer is ready (a separate response).
+    public typealias DeferrableHandler = @Sendable (CoAPRequest, CoAPDeferredResponse) -> CoAPResponse?
+
     enum RouteHandler: Sendable {
         case async(Handler)
         case synchronous(SynchronousHandler)
+        case deferrable(DeferrableHandler)
     }
 
     struct Route: Sendable {
@@ -57,6 +63,18 @@ public struct CoAPRouter: Sendable {
         synchronous handler: @escaping SynchronousHandler
     ) {
         add(.synchronous(handler), for: method, path, attributes: attributes)
+    }
+
+    /// Registers a ``DeferrableHandler`` for `method` on `path`: called on the loop thread with no
+    /// task per request; it answers at once (on the ACK) or later through the
+    /// ``CoAPDeferredResponse`` it is given.
+    public mutating func on(
+        _ method: CoAPMethod,
+        _ path: String,
+        attributes: CoAPResourceAttributes? = nil,
+        deferrable handler: @escaping DeferrableHandler
+    ) {
+        add(.deferrable(handler), for: method, path, attributes: attributes)
     }
 
     private mutating func add(_ handler: RouteHandler, for method: CoAPMethod, _ path: String, attributes: CoAPResourceAttributes?) {
