@@ -31,8 +31,9 @@
  *            whose device has none left stops (reported as exhausted=N).
  *   -H SEC   hold: open S sessions (at most 64 handshaking at once), one GET each, then keep
  *            them all open and idle for SEC seconds (servicing DTLS timers) and exit; prints
- *            "ready sessions=N" on stderr when the last has its response, so a script can read
- *            the server's memory. With -i these are S idle DTLS sessions.
+ *            "ready sessions=N of S" on stderr when the last has its response (or, when a few
+ *            handshakes were lost, once at least 99.9% have answered and nothing moved for
+ *            10 s), so a script can read the server's memory. With -i: N idle DTLS sessions.
  *   -N       new sessions: every request runs on a session of its own, which is closed (DTLS
  *            close_notify) as soon as its response arrives and replaced by a new one on a new
  *            local port. With -i, rps is then full DTLS handshakes plus one GET per second.
@@ -338,6 +339,8 @@ static void housekeeping(uint64_t t) {
 /* -H: S sessions with one answered GET each, then idle for cfg_hold seconds. */
 static int hold_sessions(void) {
   uint64_t deadline = now_ns() + 120ull * 1000000000ull; /* to get every session answered */
+  uint64_t last_progress = now_ns();
+  int last_answered = 0;
   while (hold_answered < cfg_s) {
     while (hold_opened < cfg_s && hold_opened - hold_answered < 64) {
       if (open_session(&sessions[hold_opened]) != 0) {
@@ -347,12 +350,17 @@ static int hold_sessions(void) {
       hold_opened++;
     }
     coap_io_process(ctx, 10);
+    if (hold_answered != last_answered) { last_answered = hold_answered; last_progress = now_ns(); }
+    /* A handshake lost on the way is not retried: once nothing has moved for 10 s, go on with
+     * what answered if that is at least 99.9% (the count is reported), else give up. */
+    if (hold_opened == cfg_s && now_ns() - last_progress > 10ull * 1000000000ull && hold_answered * 1000 >= cfg_s * 999)
+      break;
     if (now_ns() > deadline) {
       fprintf(stderr, "coap-load: only %d of %d sessions answered in 120 s\n", hold_answered, cfg_s);
       return 1;
     }
   }
-  fprintf(stderr, "ready sessions=%d\n", hold_answered);
+  fprintf(stderr, "ready sessions=%d of %d\n", hold_answered, cfg_s);
   uint64_t end = now_ns() + (uint64_t)(cfg_hold * 1e9);
   while (now_ns() < end) coap_io_process(ctx, 100);
   printf("held=%d\n", hold_answered);

@@ -77,8 +77,9 @@ for server in gateway libcoap; do
         sleep 1
         held=$(rss_kb "$SERVER_PID")
         wait "$load" || true
-        log "$server $n sessions: RSS $base kB before, $held kB holding them"
-        printf '%s\t%s\t%s\t%s\n' "$server" "$n" "$base" "$held" >> "$OUT_DIR/memory.tsv"
+        answered=$(sed -n 's/^ready sessions=\([0-9]*\).*/\1/p' "$WORK/hold.err")
+        log "$server $answered of $n sessions: RSS $base kB before, $held kB holding them"
+        printf '%s\t%s\t%s\t%s\n' "$server" "$answered" "$base" "$held" >> "$OUT_DIR/memory.tsv"
         kill -TERM "$SERVER_PID" 2>/dev/null || true
         sleep 0.3
     done
