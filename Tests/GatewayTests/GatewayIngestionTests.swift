@@ -174,7 +174,9 @@ import Testing
         var ended = false
         do { ended = try await iterator.next() == nil } catch { ended = true }
         #expect(ended, "the observation ended")
-        #expect(ContinuousClock.now - suspended < .seconds(1), "within a second of the suspension")
+        // Typically ~10 ms; the bound is loose because this suite shares 2 CPUs with the others
+        // (a timing target belongs in a benchmark, not a test).
+        #expect(ContinuousClock.now - suspended < .seconds(5), "promptly after the suspension")
         // A request on the closed session gets nothing: the node must handshake again, and is refused.
         await #expect(throws: CoAPError.self) { try await node.get("\(f.secure)/health") }
         // Everyone else is served as before.

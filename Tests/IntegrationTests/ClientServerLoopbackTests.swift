@@ -196,12 +196,15 @@ import Testing
         do { _ = try await client.get("coap://127.0.0.1:\(port)/x") } catch let e as CoAPError {
             #expect(e.code == .unreachable || e.code == .timeout)
         }
-        // A NON request to a silent peer: only the timeout ends it.
+        // A NON request to a silent peer: only the timeout ends it. (A client of its own: nothing
+        // of the unreachable port's session can leak into it.)
         let silent = try SilentUDPPeer()
         defer { silent.close() }
+        let quiet = try Self.client(.init(requestTimeout: .milliseconds(500)))
+        defer { quiet.shutdown() }
         let start = ContinuousClock.now
         do {
-            _ = try await client.get("coap://127.0.0.1:\(silent.port)/x", type: .nonConfirmable)
+            _ = try await quiet.get("coap://127.0.0.1:\(silent.port)/x", type: .nonConfirmable)
             Issue.record("a silent peer cannot answer")
         } catch let e as CoAPError {
             #expect(e.code == .timeout)

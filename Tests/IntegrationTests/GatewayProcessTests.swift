@@ -64,8 +64,9 @@ import Testing
 
         // A burst of CON readings, 8 at a time; the gateway is killed (SIGKILL) in the middle.
         let acknowledged = Locked<Set<Int>>([])
+        // Killed once the burst is under way (at least 50 acknowledged), or after 10 s at most.
         let killer = Task {
-            try await Task.sleep(for: .milliseconds(700))
+            for _ in 0..<200 where acknowledged.get().count < 50 { try await Task.sleep(for: .milliseconds(50)) }
             gateway.child.signal(SIGKILL)
         }
         await withTaskGroup(of: Void.self) { group in
