@@ -84,7 +84,11 @@ final class ReadingIngestor: Sendable {
         }
         let queue = self.queue.withLock { q in
             if let q { return q }
-            let made = CommitQueue { [unowned self] batch in self.commit(batch) }
+            // Weak: the worker may still drain after the gateway is gone (it then answers 5.03);
+            // an unowned reference here was a use-after-free once the Gateway was released.
+            let made = CommitQueue { [weak self] batch in
+                self?.commit(batch) ?? Array(repeating: CoAPResponse.status(.serviceUnavailable), count: batch.count)
+            }
             q = made
             return made
         }
