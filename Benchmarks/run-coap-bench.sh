@@ -133,6 +133,23 @@ free_udp_port() {
     return 1
 }
 
+# await_ports NAME OUT ERR TRIES: waits (TRIES × 20 ms) for the server started as SERVER_TPID to
+# print "listening on PORT" (and, for a DTLS config, "dtls on PORT") to OUT; sets SERVER_PORT and
+# LOAD_PORT, or exits with the server's stderr.
+await_ports() {
+    local name=$1 out=$2 err=$3 tries=$4
+    for _ in $(seq 1 "$tries"); do
+        SERVER_PORT=$(sed -n 's/^listening on \([0-9]*\)$/\1/p' "$out")
+        LOAD_PORT=$SERVER_PORT
+        [[ $DTLS == 1 ]] && LOAD_PORT=$(sed -n 's/^dtls on \([0-9]*\)$/\1/p' "$out")
+        [[ -n $SERVER_PORT && -n $LOAD_PORT ]] && return 0
+        kill -0 "$SERVER_TPID" 2>/dev/null || { log "$name died: $(cat "$err")"; exit 1; }
+        sleep 0.02
+    done
+    log "$name did not start"
+    exit 1
+}
+
 start_ours() {
     local out=$WORK/ours.out
     : > "$out"
@@ -141,15 +158,7 @@ start_ours() {
     timeout -s TERM "$RUN_LIMIT" "${SERVER_PIN[@]}" "$OURS_BIN" 0 "${psk[@]}" > "$out" 2> "$WORK/ours.err" &
     SERVER_TPID=$!
     PIDS+=("$SERVER_TPID")
-    for _ in $(seq 1 250); do
-        SERVER_PORT=$(sed -n 's/^listening on \([0-9]*\)$/\1/p' "$out")
-        LOAD_PORT=$SERVER_PORT
-        [[ $DTLS == 1 ]] && LOAD_PORT=$(sed -n 's/^dtls on \([0-9]*\)$/\1/p' "$out")
-        [[ -n $SERVER_PORT && -n $LOAD_PORT ]] && break
-        kill -0 "$SERVER_TPID" 2>/dev/null || { log "coap-bench-server died: $(cat "$WORK/ours.err")"; exit 1; }
-        sleep 0.02
-    done
-    [[ -n $SERVER_PORT && -n $LOAD_PORT ]] || { log "coap-bench-server did not start"; exit 1; }
+    await_ports coap-bench-server "$out" "$WORK/ours.err" 250
     SERVER_PID=$(child_of "$SERVER_TPID")
 }
 
@@ -165,15 +174,7 @@ start_ingest() {
         --devices 16 --messages "$INGEST_MESSAGES" "${clear[@]}" "${psk[@]}" > "$out" 2> "$WORK/ingest.err" &
     SERVER_TPID=$!
     PIDS+=("$SERVER_TPID")
-    for _ in $(seq 1 3000); do
-        SERVER_PORT=$(sed -n 's/^listening on \([0-9]*\)$/\1/p' "$out")
-        LOAD_PORT=$SERVER_PORT
-        [[ $DTLS == 1 ]] && LOAD_PORT=$(sed -n 's/^dtls on \([0-9]*\)$/\1/p' "$out")
-        [[ -n $SERVER_PORT && -n $LOAD_PORT ]] && break
-        kill -0 "$SERVER_TPID" 2>/dev/null || { log "ingest-bench died: $(cat "$WORK/ingest.err")"; exit 1; }
-        sleep 0.02
-    done
-    [[ -n $SERVER_PORT && -n $LOAD_PORT ]] || { log "ingest-bench did not start"; exit 1; }
+    await_ports ingest-bench "$out" "$WORK/ingest.err" 3000
     SERVER_PID=$(child_of "$SERVER_TPID")
 }
 
@@ -184,14 +185,7 @@ start_aiocoap() {
     timeout -s TERM "$RUN_LIMIT" "${SERVER_PIN[@]}" "$python" "$ROOT/Benchmarks/aiocoap-bench-server.py" 0 > "$out" 2> "$WORK/aiocoap.err" &
     SERVER_TPID=$!
     PIDS+=("$SERVER_TPID")
-    for _ in $(seq 1 500); do
-        SERVER_PORT=$(sed -n 's/^listening on \([0-9]*\)$/\1/p' "$out")
-        [[ -n $SERVER_PORT ]] && break
-        kill -0 "$SERVER_TPID" 2>/dev/null || { log "aiocoap-bench-server died: $(cat "$WORK/aiocoap.err")"; exit 1; }
-        sleep 0.02
-    done
-    [[ -n $SERVER_PORT ]] || { log "aiocoap-bench-server did not start"; exit 1; }
-    LOAD_PORT=$SERVER_PORT
+    await_ports aiocoap-bench-server "$out" "$WORK/aiocoap.err" 500
     SERVER_PID=$(child_of "$SERVER_TPID")
 }
 
