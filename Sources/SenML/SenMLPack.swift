@@ -100,31 +100,34 @@ public struct SenMLPack: Sendable, Hashable {
         self.records = records
     }
 
-    /// Encodes as CBOR, deterministically.
+    /// Encodes as CBOR, deterministically: map keys in the bytewise order of their encodings
+    /// (n 0, u 1, v 2, vs 3, vb 4, s 5, t 6, vd 8, then bn -2, bt -3, bu -4, bv -5), written
+    /// straight into a ``CBORWriter`` with no intermediate ``CBOR`` tree (the gateway encodes
+    /// every stored reading).
     public func cbor() -> [UInt8] {
-        CBOR.array(records.map { r in
-            var entries: [CBOR.MapEntry] = []
-            func add(_ label: Label, _ value: CBOR?) { if let value { entries.append(.init(key: .int(label.rawValue), value: value)) } }
-            add(.bn, r.baseName.map(CBOR.textString))
-            add(.bt, r.baseTime.map(Self.cborNumber))
-            add(.bu, r.baseUnit.map(CBOR.textString))
-            add(.bv, r.baseValue.map(Self.cborNumber))
-            add(.n, r.name.map(CBOR.textString))
-            add(.u, r.unit.map(CBOR.textString))
-            add(.v, r.value.map(Self.cborNumber))
-            add(.vs, r.stringValue.map(CBOR.textString))
-            add(.vb, r.boolValue.map(CBOR.boolean))
-            add(.vd, r.dataValue.map(CBOR.byteString))
-            add(.s, r.sum.map(Self.cborNumber))
-            add(.t, r.time.map(Self.cborNumber))
-            return .map(entries)
-        }).encoded()
+        var w = CBORWriter(capacity: 8 + records.count * 24)
+        w.writeArrayHeader(count: records.count)
+        for r in records {
+            w.writeMapHeader(count: r.cborFieldCount)
+            if let n = r.name { w.writeInt(Label.n.rawValue); w.writeTextString(n) }
+            if let u = r.unit { w.writeInt(Label.u.rawValue); w.writeTextString(u) }
+            if let v = r.value { w.writeInt(Label.v.rawValue); Self.writeNumber(v, to: &w) }
+            if let vs = r.stringValue { w.writeInt(Label.vs.rawValue); w.writeTextString(vs) }
+            if let vb = r.boolValue { w.writeInt(Label.vb.rawValue); w.writeBool(vb) }
+            if let s = r.sum { w.writeInt(Label.s.rawValue); Self.writeNumber(s, to: &w) }
+            if let t = r.time { w.writeInt(Label.t.rawValue); Self.writeNumber(t, to: &w) }
+            if let vd = r.dataValue { w.writeInt(Label.vd.rawValue); w.writeByteString(vd) }
+            if let bn = r.baseName { w.writeInt(Label.bn.rawValue); w.writeTextString(bn) }
+            if let bt = r.baseTime { w.writeInt(Label.bt.rawValue); Self.writeNumber(bt, to: &w) }
+            if let bu = r.baseUnit { w.writeInt(Label.bu.rawValue); w.writeTextString(bu) }
+            if let bv = r.baseValue { w.writeInt(Label.bv.rawValue); Self.writeNumber(bv, to: &w) }
+        }
+        return w.bytes
     }
 
     /// Integers as CBOR integers (shorter), others as floats.
-    static func cborNumber(_ value: Double) -> CBOR {
-        if value.rounded() == value, abs(value) < 9.0e15 { return .int(Int64(value)) }
-        return .float(value)
+    static func writeNumber(_ value: Double, to writer: inout CBORWriter) {
+        if value.rounded() == value, abs(value) < 9.0e15 { writer.writeInt(Int64(value)) } else { writer.writeFloat(value) }
     }
 
     static func text(_ v: CBOR) throws(SenMLError) -> String {
@@ -245,4 +248,24 @@ public struct SenMLPack: Sendable, Hashable {
 
 extension UInt8 {
     var isAlnum: Bool { (0x30...0x39).contains(self) || (0x41...0x5A).contains(self) || (0x61...0x7A).contains(self) }
+}
+
+extension SenMLRecord {
+    /// The fields present: the size of the record's CBOR map.
+    var cborFieldCount: Int {
+        var n = 0
+        if name != nil { n += 1 }
+        if unit != nil { n += 1 }
+        if value != nil { n += 1 }
+        if stringValue != nil { n += 1 }
+        if boolValue != nil { n += 1 }
+        if sum != nil { n += 1 }
+        if time != nil { n += 1 }
+        if dataValue != nil { n += 1 }
+        if baseName != nil { n += 1 }
+        if baseTime != nil { n += 1 }
+        if baseUnit != nil { n += 1 }
+        if baseValue != nil { n += 1 }
+        return n
+    }
 }

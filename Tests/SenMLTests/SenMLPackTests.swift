@@ -33,6 +33,29 @@ import Testing
         #expect(first.contains { $0.key == .int(2) && $0.value == .float(21.5) })
     }
 
+    /// `cbor()` writes map keys itself: its bytes must be the deterministic encoding (RFC 8949
+    /// §4.2.1) that the generic CBOR writer, which sorts keys, gives for the same items.
+    @Test func cborIsTheDeterministicEncodingOfEveryField() throws {
+        let pack = SenMLPack([
+            SenMLRecord(baseName: "dev-1/", baseTime: 1_700_000_000.5, baseUnit: "Cel", baseValue: 0.25,
+                        name: "t", unit: "K", value: -3, stringValue: nil, boolValue: nil, dataValue: nil, sum: 12.75, time: -60),
+            SenMLRecord(name: "flag", boolValue: false, time: 1e300),
+            SenMLRecord(name: "s", stringValue: "ü", sum: 1),
+            SenMLRecord(name: "d", dataValue: Array(repeating: 7, count: 30), time: 0.1),
+            SenMLRecord(),
+            SenMLRecord(baseName: "only-base:"),
+        ])
+        let fast = pack.cbor()
+        #expect(try CBOR(decoding: fast).encoded() == fast)
+        #expect(try SenMLPack(cbor: fast) == pack)
+        // Every field in its place: the first record's keys, in order.
+        guard case .array(let records) = try CBOR(decoding: fast), case .map(let first) = records[0] else {
+            Issue.record("not an array of maps")
+            return
+        }
+        #expect(first.map(\.key) == [0, 1, 2, 5, 6, -2, -3, -4, -5].map { CBOR.int($0) })
+    }
+
     @Test func cborIsCompactForAThreeValueReading() throws {
         let pack = SenMLPack([
             SenMLRecord(baseName: "n7/", name: "t", value: 21.5),
