@@ -52,7 +52,7 @@ public final class Gateway: Service, Sendable {
             limits: .init(maxPayloadBytes: configuration.maxPayloadBytes, maxRecords: configuration.maxRecordsPerMessage,
                           ratePerDevice: configuration.ratePerDevice, burstPerDevice: configuration.burstPerDevice),
             logger: logger,
-            onStored: { device in serverBox.withLock { $0 }?.notifyObservers(of: "/readings/\(device)") })
+            onStored: { devices in serverBox.withLock { $0 }?.notifyObservers(of: devices.map { "/readings/\($0)" }) })
         self.ingestor = ingestor
 
         var router = CoAPRouter()
@@ -60,14 +60,13 @@ public final class Gateway: Service, Sendable {
         let deviceOf: @Sendable (CoAPRequest) -> String? = { request in
             request.identity.flatMap { identity in identities.withLock { $0[identity] } }
         }
-        // Ingestion runs on the loop thread with no task per request. When nothing else waits the
-        // reading is committed inline and the answer rides on the ACK; under load it joins a
-        // grouped commit and is answered separately when the batch is durable (ReadingIngestor,
-        // CommitQueue). The other routes are synchronous handlers.
+        // Ingestion checks a reading on the loop thread with no task per request, then hands it to
+        // the commit worker, which stores what has arrived meanwhile in one transaction; the
+        // answer rides on the held-back ACK once the batch is durable (ReadingIngestor,
+        // CommitQueue). The loop never waits on the disk. The other routes are synchronous.
         router.on(.post, "/readings", attributes: .init(resourceTypes: ["securecoap.readings"], title: "SenML readings, sealed"),
                   deferrable: { request, later in
-            ingestor.ingest(request, channelDevice: deviceOf(request), busy: { serverBox.withLock { $0 }?.hasPendingInput ?? false },
-                            later: later)
+            ingestor.ingest(request, channelDevice: deviceOf(request), later: later)
         })
         let started = self.started
         router.on(.get, "/readings/{device}", attributes: .init(resourceTypes: ["securecoap.readings"], observable: true), synchronous: { request in

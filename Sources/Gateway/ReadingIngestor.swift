@@ -8,12 +8,9 @@ import SenML
 
 /// `POST /readings`: authenticate, open, check, store durably, then answer.
 ///
-/// When nothing else waits (the common case for a fleet of sleepy nodes), a reading is committed
-/// inline on the loop thread and the answer rides on the ACK (DESIGN.md, threading model). Under
-/// load — more datagrams already queued, or a commit in progress — readings go to the
-/// ``CommitQueue``, which stores everything that arrived meanwhile in one transaction (one
-/// `fsync`) and answers each with a separate response. Either way 2.01 is sent only after the
-/// commit.
+/// Checks run on the loop thread (DESIGN.md, threading model); an accepted reading goes to the
+/// ``CommitQueue``, whose worker stores everything that arrived meanwhile in one transaction (one
+/// `fsync`). 2.01 is sent only after the commit, piggybacked on the request's held-back ACK.
 final class ReadingIngestor: Sendable {
     struct Limits: Sendable {
         var maxPayloadBytes: Int
@@ -29,7 +26,7 @@ final class ReadingIngestor: Sendable {
     let limits: Limits
     let rateLimiter: RateLimiter
     let logger: Logger
-    /// Accepted (kid ‖ seq) → (when, digest): a CON retransmission of an accepted sealed message is
+    /// Accepted sealed messages → (when, digest, sender): a CON retransmission of an accepted sealed message is
     /// answered again without storing it twice.
     private let recent = Locked(RecentMessages())
     /// Readings stored, and dropped by the per-device name allow-list.
@@ -37,16 +34,16 @@ final class ReadingIngestor: Sendable {
     /// Store transactions that committed readings (fewer than `stored` when commits were grouped).
     let commits = Locked(0)
     let droppedByAllowList = Locked(0)
-    /// Called after a reading is committed, with the device id (to notify observers).
-    let onStored: @Sendable (String) -> Void
-    /// kid ‖ seq of sealed messages accepted but not yet committed: a copy arriving meanwhile must
-    /// not be stored twice.
-    private let uncommitted = Locked<Set<[UInt8]>>([])
+    /// Called after a commit, with the devices whose readings it stored (to notify observers).
+    let onStored: @Sendable ([String]) -> Void
+    /// Sealed messages accepted but not yet committed: a copy arriving meanwhile must not be
+    /// stored twice.
+    private let uncommitted = Locked<Set<SealedMessageID>>([])
     /// Readings waiting for a grouped commit (made lazily: it needs `self`).
     private let queue = Locked<CommitQueue?>(nil)
 
     init(directory: any GatewayDirectory, store: ReadingsStore, monitor: SecurityMonitor, limits: Limits, logger: Logger,
-         onStored: @escaping @Sendable (String) -> Void) {
+         onStored: @escaping @Sendable ([String]) -> Void) {
         self.directory = directory
         self.store = store
         self.monitor = monitor
@@ -72,11 +69,10 @@ final class ReadingIngestor: Sendable {
         return response
     }
 
-    /// Handles one `POST /readings`. `channelDevice` is the device the DTLS session authenticated,
-    /// nil over plain CoAP. `busy` tells whether more requests are waiting (the server's
-    /// `hasPendingInput`). Returns the answer, or nil when the reading joined a grouped commit:
-    /// `later` then gets the answer once the batch is durable.
-    func ingest(_ request: CoAPRequest, channelDevice: String?, busy: () -> Bool, later: CoAPDeferredResponse) -> CoAPResponse? {
+    /// Handles one `POST /readings` on the loop thread. `channelDevice` is the device the DTLS
+    /// session authenticated, nil over plain CoAP. Returns the answer to a refused reading; an
+    /// accepted one goes to the commit queue and returns nil: `later` gets 2.01 once it is durable.
+    func ingest(_ request: CoAPRequest, channelDevice: String?, later: CoAPDeferredResponse) -> CoAPResponse? {
         let reading: PreparedReading
         switch prepare(request, channelDevice: channelDevice) {
         case .refused(let response): return response
@@ -92,7 +88,6 @@ final class ReadingIngestor: Sendable {
             q = made
             return made
         }
-        if queue.isIdle, !busy() { return commit([reading])[0] }
         queue.submit(reading, answer: later)
         return nil
     }
@@ -215,7 +210,7 @@ final class ReadingIngestor: Sendable {
             droppedByAllowList.withLock { $0 += before - measurements.count }
         }
         if let opened {
-            let key = opened.kid + withUnsafeBytes(of: opened.sequenceNumber.bigEndian, Array.init)
+            let key = SealedMessageID(kid: opened.kid, sequenceNumber: opened.sequenceNumber)
             guard uncommitted.withLock({ $0.insert(key).inserted }) else {
                 // The same sealed message is being stored right now (a copy from an attacker, or
                 // a duplicate from the node itself): never stored twice, and the node, if it was
@@ -240,7 +235,7 @@ final class ReadingIngestor: Sendable {
     /// The answer to a sealed message whose number was used: 2.01 again for a retransmission of
     /// what is stored (same bytes, same sender, within the exchange lifetime), else a replay.
     private func alreadySeen(_ request: CoAPRequest, kid: [UInt8], sequenceNumber: UInt64, device: String?, peer: String) -> CoAPResponse {
-        let key = kid + withUnsafeBytes(of: sequenceNumber.bigEndian, Array.init)
+        let key = SealedMessageID(kid: kid, sequenceNumber: sequenceNumber)
         let digest = (try? SHA256.hash(request.payload)) ?? []
         let now = Date().timeIntervalSince1970
         if let seen = recent.withLock({ $0.lookup(key, now: now) }), seen.digest == digest, seen.peer == (request.peer?.description ?? "?") {
@@ -274,17 +269,18 @@ final class ReadingIngestor: Sendable {
             logger.error("readings not stored", metadata: ["count": "\(batch.count)", "error": "\(error)"])
             committed = false
         }
-        var devices: Set<String> = []
+        var accepted: [(SealedMessageID, RecentMessages.Entry)] = []
+        accepted.reserveCapacity(batch.count)
         for reading in batch {
             guard let opened = reading.opened else { continue }
-            let key = opened.kid + withUnsafeBytes(of: opened.sequenceNumber.bigEndian, Array.init)
-            if committed {
-                _ = try? ring.record(opened)
-                let digest = (try? SHA256.hash(reading.payload)) ?? []
-                recent.withLock { $0.insert(key, .init(time: now, digest: digest, peer: reading.peer)) }
-            }
-            _ = uncommitted.withLock { $0.remove(key) }
+            let key = SealedMessageID(kid: opened.kid, sequenceNumber: opened.sequenceNumber)
+            if committed { _ = try? ring.record(opened) }
+            accepted.append((key, .init(time: now, digest: committed ? (try? SHA256.hash(reading.payload)) ?? [] : [], peer: reading.peer)))
         }
+        if committed {
+            recent.withLock { recent in for (key, entry) in accepted { recent.insert(key, entry) } }
+        }
+        uncommitted.withLock { set in for (key, _) in accepted { set.remove(key) } }
         guard committed else {
             var response = CoAPResponse(text: "the readings store is unavailable; nothing was stored")
             response.code = .serviceUnavailable
@@ -292,10 +288,12 @@ final class ReadingIngestor: Sendable {
         }
         stored.withLock { $0 += batch.count }
         commits.withLock { $0 += 1 }
+        var devices: Set<String> = []
+        let seen = Date()
         for reading in batch where devices.insert(reading.deviceID).inserted {
-            directory.recordSeen(reading.deviceID, at: Date())
-            onStored(reading.deviceID)
+            directory.recordSeen(reading.deviceID, at: seen)
         }
+        onStored(Array(devices))
         return Array(repeating: .status(.created), count: batch.count)
     }
 

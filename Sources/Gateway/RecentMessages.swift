@@ -1,4 +1,4 @@
-/// Sealed messages accepted in the last EXCHANGE_LIFETIME (247 s, RFC 7252 §4.8.2), by kid ‖
+/// Sealed messages accepted in the last EXCHANGE_LIFETIME (247 s, RFC 7252 §4.8.2), by kid and
 /// sequence number, with a digest of the bytes and the sender: a CON retransmission of an
 /// accepted message is answered again instead of being refused as a replay.
 ///
@@ -14,9 +14,9 @@ struct RecentMessages {
 
     static let lifetime: Double = 247
     let capacity: Int
-    private var entries: [[UInt8]: Entry] = [:]
+    private var entries: [SealedMessageID: Entry] = [:]
     /// Keys in insertion order, as a ring: `order[head...]` then `order[..<head]` once full.
-    private var order: [[UInt8]] = []
+    private var order: [SealedMessageID] = []
     private var head = 0
 
     init(capacity: Int = 10_000) {
@@ -25,12 +25,12 @@ struct RecentMessages {
     }
 
     /// The entry for `key`, if it is younger than the lifetime at `now`.
-    func lookup(_ key: [UInt8], now: Double) -> Entry? {
+    func lookup(_ key: SealedMessageID, now: Double) -> Entry? {
         guard let entry = entries[key], now - entry.time < Self.lifetime else { return nil }
         return entry
     }
 
-    mutating func insert(_ key: [UInt8], _ entry: Entry) {
+    mutating func insert(_ key: SealedMessageID, _ entry: Entry) {
         if entries.updateValue(entry, forKey: key) != nil { return }
         if order.count < capacity {
             order.append(key)

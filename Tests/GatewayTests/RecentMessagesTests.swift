@@ -2,21 +2,23 @@
 import Testing
 
 @Suite struct RecentMessagesTests {
+    private func id(_ n: Int) -> SealedMessageID { SealedMessageID(kid: [0x20, 1], sequenceNumber: UInt64(n)) }
+
     @Test func entriesExpireAfterTheExchangeLifetime() {
         var recent = RecentMessages(capacity: 4)
-        recent.insert([1], .init(time: 100, digest: [9], peer: "a"))
-        #expect(recent.lookup([1], now: 100 + 246)?.peer == "a")
-        #expect(recent.lookup([1], now: 100 + 247) == nil)
+        recent.insert(id(1), .init(time: 100, digest: [9], peer: "a"))
+        #expect(recent.lookup(id(1), now: 100 + 246)?.peer == "a")
+        #expect(recent.lookup(id(1), now: 100 + 247) == nil)
     }
 
     @Test func theOldestIsForgottenWhenFullAndNothingIsScanned() {
         var recent = RecentMessages(capacity: 3)
-        for i in 0..<10 { recent.insert([UInt8(i)], .init(time: Double(i), digest: [], peer: "p")) }
+        for i in 0..<10 { recent.insert(id(i), .init(time: Double(i), digest: [], peer: "p")) }
         #expect(recent.count == 3)
-        #expect((0..<7).allSatisfy { recent.lookup([UInt8($0)], now: 10) == nil })
-        #expect((7..<10).allSatisfy { recent.lookup([UInt8($0)], now: 10) != nil })
+        #expect((0..<7).allSatisfy { recent.lookup(id($0), now: 10) == nil })
+        #expect((7..<10).allSatisfy { recent.lookup(id($0), now: 10) != nil })
         // Inserting a key again updates it in place and takes no second slot.
-        recent.insert([9], .init(time: 11, digest: [1], peer: "q"))
-        #expect(recent.count == 3 && recent.lookup([9], now: 12)?.peer == "q")
+        recent.insert(id(9), .init(time: 11, digest: [1], peer: "q"))
+        #expect(recent.count == 3 && recent.lookup(id(9), now: 12)?.peer == "q")
     }
 }

@@ -1,17 +1,24 @@
 internal import CLibCoAP
 
-/// What a separate response needs after the C callback has returned: a referenced session, a
-/// copy of the request and its query. Loop thread only; released exactly once.
+/// What a late response needs after the C callback has returned: a referenced session, a copy of
+/// the request (with a message ID of its own: libcoap gives copies new ones) and its query, and
+/// the request's own message ID. Loop thread only; released exactly once.
 final class DetachedResponse {
     let session: OpaquePointer
     let request: OpaquePointer
     let resource: OpaquePointer?
     let query: UnsafeMutablePointer<coap_string_t>?
+    /// The original request's message ID: a piggybacked answer or an empty ACK carries it.
+    let messageID: coap_mid_t
+    /// True while the request (confirmable) has not been acknowledged: the answer can still ride
+    /// on the ACK. Set by the server binding when it holds the ACK back.
+    var holdsAck = false
     private var released = false
 
     init?(session: OpaquePointer, request: OpaquePointer, resource: OpaquePointer?) {
         let token = coap_pdu_get_token(request)
         guard let copy = coap_pdu_duplicate(request, session, token.length, token.s, nil) else { return nil }
+        self.messageID = coap_pdu_get_mid(request)
         self.session = coap_session_reference(session)
         self.request = copy
         self.resource = resource

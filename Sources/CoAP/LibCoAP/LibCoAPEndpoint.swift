@@ -28,8 +28,6 @@ final class LibCoAPEndpoint: @unchecked Sendable {
     private var stopRequested = false
     private var stopped = false
     private let wakeFD: Int32
-    /// libcoap's epoll descriptor (its sockets and timer), fixed for the context's lifetime.
-    private let coapFD: Int32
     private var thread: pthread_t?
 
     // Loop-thread state.
@@ -61,7 +59,6 @@ final class LibCoAPEndpoint: @unchecked Sendable {
         }
         self.context = ctx
         self.wakeFD = fd
-        self.coapFD = coap_context_get_coap_fd(ctx)
         // Let libcoap reassemble block-wise bodies (RFC 7959) in both directions.
         coap_context_set_block_mode(ctx, UInt8(COAP_BLOCK_USE_LIBCOAP | COAP_BLOCK_SINGLE_BODY))
         coap_context_set_max_idle_sessions(ctx, 100_000)
@@ -192,13 +189,6 @@ final class LibCoAPEndpoint: @unchecked Sendable {
             // Another caller joins; wait until the loop has finished.
             while !lock.withLock({ stopped }) { usleep(1000) }
         }
-    }
-
-    /// Whether libcoap has input waiting right now: a datagram on one of its sockets (or a timer
-    /// of its that is due). Any thread: one `poll` with no wait, nothing touched in libcoap.
-    var inputPending: Bool {
-        var fd = pollfd(fd: coapFD, events: Int16(POLLIN), revents: 0)
-        return poll(&fd, 1, 0) == 1 && fd.revents & Int16(POLLIN) != 0
     }
 
     /// Schedules `action` on the loop after `seconds`. Loop thread only.

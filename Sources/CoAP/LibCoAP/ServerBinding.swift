@@ -45,6 +45,11 @@ final class ServerBinding {
     private var peerCache: [OpaquePointer: (address: coap_address_t, peer: CoAPPeerAddress)] = [:]
     private(set) var resources: [String: BoundResource] = [:]
 
+    /// Confirmable requests answered by deferrable handlers whose ACK is still held back, and the
+    /// timer that acknowledges those held too long (see `holdAck`).
+    var heldAcks = HeldAcks()
+    var ackSweep: LoopTimer?
+
     private var listeners: [OpaquePointer] = []
     private(set) var boundAddresses: [SocketAddress] = []
 
@@ -146,6 +151,8 @@ final class ServerBinding {
     func tearDown() {
         resources.removeAll()
         listeners.removeAll()
+        heldAcks.removeAll()
+        ackSweep = nil
     }
 
     // MARK: - Dispatch
@@ -219,13 +226,17 @@ final class ServerBinding {
                       query: nil, forceLarge: requestHasBlock2)
                 return
             }
-            // Answered later: libcoap sends an empty ACK now (CON); `responder.send` answers on the
-            // loop after this returns, so the record is in place before it is looked up.
+            // Answered later. `responder.send` answers on the loop after this returns, so the
+            // record is in place before it is looked up. A confirmable request's ACK is held
+            // back (see `holdAck`): the answer normally rides on it, as a GET's would.
             guard let detached = DetachedResponse(session: session, request: requestPDU, resource: servingResource) else {
                 coap_pdu_set_code(responsePDU, LibCoAPPDU.pduCode(CoAPResponseCode.internalServerError.rawValue))
                 return
             }
             endpoint.deferredResponses[responder.id] = detached
+            if request.type == .confirmable {
+                holdAck(of: detached, id: responder.id, response: responsePDU)
+            }
             return
         case .async(let body):
             handlerBody = body
@@ -301,6 +312,17 @@ final class ServerBinding {
     /// NSTART of a server session that sends separate responses (see `sendSeparate`).
     static let separateResponseNSTART: UInt16 = 4096
 
+    /// Sends a late response: on the request's ACK while that is still held back (piggybacked,
+    /// the request's message ID), else as its own message (same token, new message ID).
+    func sendLate(_ response: CoAPResponse, for detached: DetachedResponse) {
+        if detached.holdsAck {
+            detached.holdsAck = false
+            sendPiggybacked(response, for: detached)
+        } else {
+            sendSeparate(response, for: detached)
+        }
+    }
+
     /// Sends a late response as its own message (same token, new message ID).
     func sendSeparate(_ response: CoAPResponse, for detached: DetachedResponse) {
         let session = detached.session
@@ -328,7 +350,7 @@ final class ServerBinding {
 
     /// Fills a response PDU: code, options, body (block-wise through libcoap when large or when
     /// the client asked for blocks).
-    private func write(
+    func write(
         _ response: CoAPResponse, into pdu: OpaquePointer, resource: OpaquePointer?, session: OpaquePointer,
         request: OpaquePointer, query: UnsafeMutablePointer<coap_string_t>?, forceLarge: Bool
     ) {

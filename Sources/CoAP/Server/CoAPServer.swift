@@ -134,11 +134,6 @@ public final class CoAPServer: Service, Sendable {
         }
     }
 
-    /// Whether requests are waiting to be handled right now (a datagram is queued on the server's
-    /// sockets). A handler can use it to tell a busy moment from a quiet one: the gateway commits
-    /// a reading inline, answered on the ACK, when nothing waits, and groups commits otherwise.
-    /// Costs one `poll` system call; callable from any thread.
-    public var hasPendingInput: Bool { endpoint.inputPending }
 
     /// Gives a concrete path of an observable templated route (`/readings/dev-1` for
     /// `/readings/{device}`) a resource of its own, so that it is listed in `/.well-known/core`
@@ -155,5 +150,14 @@ public final class CoAPServer: Service, Sendable {
     public func notifyObservers(of path: String) {
         let endpoint = self.endpoint
         _ = endpoint.executeIfRunning { endpoint.server?.notifyObservers(of: path) }
+    }
+
+    /// Notifies the observers of several paths: one hand-over to the loop for all of them.
+    public func notifyObservers(of paths: [String]) {
+        guard !paths.isEmpty else { return }
+        let endpoint = self.endpoint
+        _ = endpoint.executeIfRunning {
+            for path in paths { endpoint.server?.notifyObservers(of: path) }
+        }
     }
 }

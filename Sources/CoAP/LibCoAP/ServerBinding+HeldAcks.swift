@@ -1,0 +1,67 @@
+internal import CLibCoAP
+
+/// Piggybacked late answers (RFC 7252 §5.2.1): a deferrable handler's confirmable request is not
+/// acknowledged at once; its answer, when it comes within ``ackHoldSeconds``, rides on the ACK —
+/// one datagram each way, as for a request answered at once, where an empty ACK followed by a
+/// confirmable separate response costs four (and a retransmission timer per response). A request
+/// still unanswered after the hold gets an empty ACK, so the client does not retransmit, and its
+/// answer later goes out as a separate response.
+extension ServerBinding {
+    /// How long an ACK is held back. Well under the 2 s ACK_TIMEOUT after which RFC 7252 clients
+    /// retransmit; the gateway's grouped commits answer in a few milliseconds.
+    static let ackHoldSeconds = 0.5
+    /// The sweep that sends the empty ACKs runs at most this often (the hold may thus last up to
+    /// this much longer), so a busy server does not set a timer per request.
+    static let ackSweepSeconds = 0.05
+
+    /// Holds back the ACK of `detached`'s request (confirmable): libcoap drops an empty response
+    /// of type NON, so nothing is sent now.
+    func holdAck(of detached: DetachedResponse, id: UInt64, response: OpaquePointer) {
+        coap_pdu_set_type(response, COAP_MESSAGE_NON)
+        detached.holdsAck = true
+        heldAcks.append(id: id, deadline: monotonicNanoseconds() &+ UInt64(Self.ackHoldSeconds * 1e9))
+        if ackSweep == nil { armAckSweep(now: monotonicNanoseconds()) }
+    }
+
+    private func armAckSweep(now: UInt64) {
+        guard let deadline = heldAcks.nextDeadline else {
+            ackSweep = nil
+            return
+        }
+        let earliest = now &+ UInt64(Self.ackSweepSeconds * 1e9)
+        let at = max(deadline, earliest)
+        ackSweep = endpoint.timers.schedule(afterNanoseconds: at - now) { [unowned self] in
+            self.sweepHeldAcks()
+        }
+    }
+
+    /// Acknowledges (empty ACK) the held requests whose hold is over and that are still unanswered.
+    private func sweepHeldAcks() {
+        let now = monotonicNanoseconds()
+        for id in heldAcks.popDue(now: now) {
+            guard let detached = endpoint.deferredResponses[id], detached.holdsAck else { continue }
+            detached.holdsAck = false
+            guard let ack = coap_pdu_init(COAP_MESSAGE_ACK, COAP_EMPTY_CODE, detached.messageID, 0) else { continue }
+            if coap_send(detached.session, ack) == COAP_INVALID_MID {
+                logger.debug("could not send an empty ACK for a held request")
+            }
+        }
+        armAckSweep(now: now)
+    }
+
+    /// Sends a late response on the request's ACK (the request's message ID and token).
+    func sendPiggybacked(_ response: CoAPResponse, for detached: DetachedResponse) {
+        let session = detached.session
+        guard let pdu = coap_pdu_init(
+            COAP_MESSAGE_ACK, LibCoAPPDU.pduCode(response.code.rawValue), detached.messageID,
+            coap_session_max_pdu_size(session))
+        else { return }
+        LibCoAPPDU.addToken(LibCoAPPDU.token(of: detached.request), to: pdu)
+        let hasBlock2 = LibCoAPPDU.options(of: detached.request).contains(.block2)
+        write(response, into: pdu, resource: detached.resource, session: session, request: detached.request,
+              query: detached.query, forceLarge: hasBlock2)
+        if coap_send(session, pdu) == COAP_INVALID_MID {
+            logger.warning("could not send a piggybacked late response", metadata: ["coap.code": "\(response.code)"])
+        }
+    }
+}
