@@ -19,6 +19,7 @@ final class CommitQueue: Sendable {
     private struct State {
         var waiting: [(reading: PreparedReading, answer: CoAPDeferredResponse)] = []
         var draining = false
+        var closed = false
     }
 
     private let state = Locked(State())
@@ -30,15 +31,31 @@ final class CommitQueue: Sendable {
         self.commit = commit
     }
 
-    /// Queues `reading` for the next commit; `answer` gets its response once committed.
-    func submit(_ reading: PreparedReading, answer: CoAPDeferredResponse) {
-        let start = state.withLock { s -> Bool in
+    /// Queues `reading` for the next commit; `answer` gets its response once committed. Returns
+    /// false, queueing nothing, once the queue is closed.
+    func submit(_ reading: PreparedReading, answer: CoAPDeferredResponse) -> Bool {
+        let (accepted, start) = state.withLock { s -> (Bool, Bool) in
+            guard !s.closed else { return (false, false) }
             s.waiting.append((reading, answer))
-            guard !s.draining else { return false }
+            guard !s.draining else { return (true, false) }
             s.draining = true
-            return true
+            return (true, true)
         }
         if start { worker.async { self.drain() } }
+        return accepted
+    }
+
+    /// Takes no more readings and waits (at most `timeout` seconds) until everything queued is
+    /// committed and its answer handed to the server. Returns whether it all was.
+    @discardableResult
+    func close(timeout: Double) -> Bool {
+        state.withLock { $0.closed = true }
+        let deadline = Date().addingTimeInterval(timeout)
+        while state.withLock({ $0.draining || !$0.waiting.isEmpty }) {
+            if Date() >= deadline { return false }
+            usleep(1000)
+        }
+        return true
     }
 
     /// Commits batches until nothing waits. Worker queue only.

@@ -151,11 +151,30 @@ public final class Gateway: Service, Sendable {
         for device in directory.deviceIDs() { prepareDevice(device) }
     }
 
-    /// Serves until graceful shutdown (SIGTERM via ServiceLifecycle) or cancellation.
-    public func run() async throws { try await server.run() }
+    /// Serves until graceful shutdown (SIGTERM via ServiceLifecycle) or cancellation, then shuts
+    /// down as ``shutdown()`` does.
+    public func run() async throws {
+        try start()
+        await withTaskCancellationHandler {
+            await withGracefulShutdownHandler {
+                await server.waitUntilStopped()
+            } onGracefulShutdown: {
+                self.shutdown()
+            }
+        } onCancel: {
+            self.shutdown()
+        }
+    }
 
-    /// Stops serving; requests already answered stay stored.
-    public func shutdown() { server.shutdown() }
+    /// Stops gracefully: new readings are refused (5.03), the ones already accepted are committed
+    /// and answered (waiting at most ``GatewayConfiguration/shutdownGrace``), then the server
+    /// stops. Idempotent.
+    public func shutdown() {
+        if !ingestor.finish(timeout: configuration.shutdownGrace) {
+            logger.warning("readings still uncommitted at shutdown; their senders get no answer and will retry")
+        }
+        server.shutdown()
+    }
 
     /// The plain CoAP port (after `start()`).
     public var port: UInt16? { server.port }

@@ -27,6 +27,8 @@ public struct GatewayConfiguration: Sendable {
     public var burstPerDevice: Double = 100
     /// When repeated failures lock a device or an address out.
     public var lockout = SecurityMonitor.Policy()
+    /// Seconds a graceful shutdown waits for accepted readings to be committed and answered.
+    public var shutdownGrace: Double = 5
 
     /// Package-only, for `ingest-bench`'s baseline: readings stored in clear. Never a product option.
     package var encryptsReadingsAtRest = true

@@ -78,7 +78,27 @@ final class ReadingIngestor: Sendable {
         case .refused(let response): return response
         case .ready(let ready): reading = ready
         }
-        let queue = self.queue.withLock { q in
+        guard commitQueue().submit(reading, answer: later) else {
+            if let opened = reading.opened {
+                _ = uncommitted.withLock { $0.remove(SealedMessageID(kid: opened.kid, sequenceNumber: opened.sequenceNumber)) }
+            }
+            var response = CoAPResponse(text: "the gateway is shutting down; nothing was stored")
+            response.code = .serviceUnavailable
+            return response
+        }
+        return nil
+    }
+
+    /// Graceful shutdown: refuses new readings (5.03) and waits until the queued ones are
+    /// committed and answered. Returns whether they all were within `timeout` seconds.
+    @discardableResult
+    func finish(timeout: Double) -> Bool {
+        commitQueue().close(timeout: timeout)
+    }
+
+    /// The commit queue, made on first use (it needs `self`).
+    private func commitQueue() -> CommitQueue {
+        queue.withLock { q in
             if let q { return q }
             // Weak: the worker may still drain after the gateway is gone (it then answers 5.03);
             // an unowned reference here was a use-after-free once the Gateway was released.
@@ -88,8 +108,6 @@ final class ReadingIngestor: Sendable {
             q = made
             return made
         }
-        queue.submit(reading, answer: later)
-        return nil
     }
 
     /// What `prepare` decided: refused with this answer, or ready to store.

@@ -156,6 +156,54 @@ import Testing
         #expect(f.gateway.readingCommits < 240, "readings that arrived together were committed together (\(f.gateway.readingCommits) commits)")
     }
 
+    /// A graceful shutdown in the middle of a burst: every reading it stored was answered 2.01
+    /// (none committed behind the sender's back), and what it refused was not stored.
+    @Test func aGracefulShutdownAnswersEveryReadingItStored() async throws {
+        let f = try GatewayFixture { $0.lockout.threshold = 1000 }
+        defer { f.stop() }
+        let cbor = ContentFormat.senmlCBOR.rawValue
+        var streams: [(id: String, messages: [[UInt8]])] = []
+        for i in 0..<8 {
+            let id = "stop-\(i)", kid = [UInt8(0x60 + i)]
+            let secret = try DeviceSecret.generate()
+            f.directory.addDevice(GatewayDevice(id: id))
+            f.directory.addSealingSecret(GatewaySealingSecret(deviceID: id, kid: kid, secret: secret.bytes.withUnsafeBytes { Array($0) }))
+            let sealer = try Sealer(key: try secret.deriveKey(kid: kid), deviceID: id, sequenceNumbers: InMemorySequenceNumberSource(startingAt: 0))
+            streams.append((id, try (0..<400).map { n in try sealer.seal(GatewayFixture.reading(id, temperature: Double(n)), contentFormat: cbor) }))
+        }
+        let clients = try streams.map { _ in try CoAPClient() }
+        defer { for c in clients { c.shutdown() } }
+        let stopper = Thread {
+            while f.gateway.readingsStored < 100 { usleep(1000) }
+            f.gateway.shutdown()
+        }
+        stopper.start()
+        // Each device sends until a reading is refused or unanswered (the server stopped).
+        let created = try await withThrowingTaskGroup(of: (String, Int).self) { group in
+            for (client, stream) in zip(clients, streams) {
+                group.addTask {
+                    var created = 0
+                    for message in stream.messages {
+                        guard let response = try? await client.post("\(f.plain)/readings", payload: message, contentFormat: .coseEncrypt0,
+                                                                    timeout: .seconds(2)) else { break }
+                        if response.code != .created {
+                            #expect(response.code == .serviceUnavailable, "\(response.code) \(response.text)")
+                            break
+                        }
+                        created += 1
+                    }
+                    return (stream.id, created)
+                }
+            }
+            return try await group.reduce(into: [String: Int]()) { $0[$1.0] = $1.1 }
+        }
+        #expect(f.gateway.readingsStored >= 100)
+        for (id, acknowledged) in created {
+            let stored = try f.gateway.store.readings(device: id, limit: 1000).readings.count
+            #expect(stored == acknowledged, "\(id): \(stored) stored, \(acknowledged) acknowledged")
+        }
+    }
+
     @Test func suspendingAConnectedDeviceClosesItsSessionAndEndsItsObservation() async throws {
         let f = try GatewayFixture()
         defer { f.stop() }

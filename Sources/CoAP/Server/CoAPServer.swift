@@ -110,7 +110,8 @@ public final class CoAPServer: Service, Sendable {
         for w in waiters { w.resume() }
     }
 
-    private func waitUntilStopped() async {
+    /// Returns once the server has stopped (``shutdown()``, by anyone).
+    public func waitUntilStopped() async {
         await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
             let resumeNow = state.withLock { (s: inout State) -> Bool in
                 if s.stopped { return true }
