@@ -92,7 +92,7 @@ if [[ ${SKIP_BUILD:-0} != 1 ]]; then
 fi
 OURS_BIN=$(swift build -c release --show-bin-path)/coap-bench-server
 INGEST_BIN=$(swift build -c release --show-bin-path)/ingest-bench
-INGEST_MESSAGES=${INGEST_MESSAGES:-12000}   # sealed readings made per device per run (16 devices)
+INGEST_MESSAGES=${INGEST_MESSAGES:-24000}   # sealed readings made per device per run (16 devices; one session alone sends ~13k)
 LOAD_BIN=$ROOT/Benchmarks/coap-load
 [[ -x $OURS_BIN && -x $INGEST_BIN && -x $LOAD_BIN ]] || { log "missing binaries ($OURS_BIN, $INGEST_BIN, $LOAD_BIN)"; exit 1; }
 command -v "$LIBCOAP_SERVER" >/dev/null || { log "$LIBCOAP_SERVER not found (apt package libcoap3-bin)"; exit 1; }
@@ -354,7 +354,7 @@ fmt1() { printf '%.1f' "$1"; }
     echo "Server CPU = the server process's utime+stime over the measured window / successful requests. Load-gen CPU % near 100 means the single-threaded load generator, not the server, sets the rate: then compare server CPU per request."
     echo "Other CPU = what other processes on this shared machine took during the window (% of one CPU, /proc/stat minus server and load generator); runs above ${OTHER_MAX}% were repeated up to ${RETRIES} times, and 'noisy runs' counts those kept anyway."
     echo "DTLS rows: DTLS 1.2 with a pre-shared key (identity \"$PSK_IDENTITY\", a random key made for the run, the same for both servers; OpenSSL picks the suite on both sides). 'new session' runs open a session per request — cookie exchange, full PSK handshake, one GET, close_notify — so rps there is new sessions per second."
-    echo "Ingestion rows: 16 devices, one session each (-s 16) or one (-s 1); each POST /readings carries a new sealed reading (COSE_Encrypt0, AES-CCM-16-64-128, a three-value SenML CBOR pack, ~110 bytes) made before the run, and 2.01 comes only after a durable SQLite commit (WAL, synchronous=FULL). When requests queue, the gateway commits them in groups and answers separately (empty ACK, then the response). 'stored in clear' is the same gateway with encryption at rest switched off (a benchmark-only switch)."
+    echo "Ingestion rows: 16 devices, one session each (-s 16) or one (-s 1); each POST /readings carries a new sealed reading (COSE_Encrypt0, AES-CCM-16-64-128, a three-value SenML CBOR pack, ~110 bytes) made before the run, and 2.01 comes only after a durable SQLite commit (WAL, synchronous=FULL). A commit worker stores what arrived meanwhile in one transaction and answers each reading on its held-back ACK (one datagram each way). 'stored in clear' is the same gateway with encryption at rest switched off (a benchmark-only switch)."
     echo "Request: GET / (no other options); response: 2.05, Max-Age 0x2ffff, 138-byte text — the same bytes from both servers."
     echo
     echo "Machine: $(nproc) CPUs, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//'), kernel $(uname -r); load average $START_LOAD at start, $END_LOAD at end. Started with: ${SERVER_PIN[*]:-nothing} (servers), ${LOAD_PIN[*]:-nothing} (load generator)."

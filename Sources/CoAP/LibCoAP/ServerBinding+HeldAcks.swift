@@ -51,17 +51,6 @@ extension ServerBinding {
 
     /// Sends a late response on the request's ACK (the request's message ID and token).
     func sendPiggybacked(_ response: CoAPResponse, for detached: DetachedResponse) {
-        let session = detached.session
-        guard let pdu = coap_pdu_init(
-            COAP_MESSAGE_ACK, LibCoAPPDU.pduCode(response.code.rawValue), detached.messageID,
-            coap_session_max_pdu_size(session))
-        else { return }
-        LibCoAPPDU.addToken(LibCoAPPDU.token(of: detached.request), to: pdu)
-        let hasBlock2 = LibCoAPPDU.options(of: detached.request).contains(.block2)
-        write(response, into: pdu, resource: detached.resource, session: session, request: detached.request,
-              query: detached.query, forceLarge: hasBlock2)
-        if coap_send(session, pdu) == COAP_INVALID_MID {
-            logger.warning("could not send a piggybacked late response", metadata: ["coap.code": "\(response.code)"])
-        }
+        send(response, for: detached, type: COAP_MESSAGE_ACK, messageID: detached.messageID)
     }
 }

@@ -335,22 +335,28 @@ final class ServerBinding {
             coap_session_set_nstart(session, Self.separateResponseNSTART)
         }
         let type: CoAPMessageType = LibCoAPPDU.type(of: detached.request) == .nonConfirmable ? .nonConfirmable : .confirmable
-        guard let pdu = coap_pdu_init(
-            LibCoAPPDU.pduType(type), LibCoAPPDU.pduCode(response.code.rawValue),
-            Int32(coap_new_message_id(session)), coap_session_max_pdu_size(session))
-        else { return }
+        send(response, for: detached, type: LibCoAPPDU.pduType(type), messageID: Int32(coap_new_message_id(session)))
+    }
+
+    /// Sends a late response in a message of `type` with `messageID`, the request's token, and
+    /// the body block-wise when needed.
+    func send(_ response: CoAPResponse, for detached: DetachedResponse, type: coap_pdu_type_t, messageID: coap_mid_t) {
+        let session = detached.session
+        guard let pdu = coap_pdu_init(type, LibCoAPPDU.pduCode(response.code.rawValue), messageID, coap_session_max_pdu_size(session)) else {
+            return
+        }
         LibCoAPPDU.addToken(LibCoAPPDU.token(of: detached.request), to: pdu)
         let hasBlock2 = LibCoAPPDU.options(of: detached.request).contains(.block2)
         write(response, into: pdu, resource: detached.resource, session: session, request: detached.request,
               query: detached.query, forceLarge: hasBlock2)
         if coap_send(session, pdu) == COAP_INVALID_MID {
-            logger.warning("could not send a separate response", metadata: ["coap.code": "\(response.code)"])
+            logger.warning("could not send a late response", metadata: ["coap.code": "\(response.code)"])
         }
     }
 
     /// Fills a response PDU: code, options, body (block-wise through libcoap when large or when
     /// the client asked for blocks).
-    func write(
+    private func write(
         _ response: CoAPResponse, into pdu: OpaquePointer, resource: OpaquePointer?, session: OpaquePointer,
         request: OpaquePointer, query: UnsafeMutablePointer<coap_string_t>?, forceLarge: Bool
     ) {
