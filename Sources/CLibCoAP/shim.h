@@ -5,6 +5,7 @@
 #define SECURECOAP_CLIBCOAP_SHIM_H
 
 #include <coap3/coap.h>
+#include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <stdint.h>
 #include <string.h>
@@ -30,6 +31,24 @@ static inline void scoap_log(coap_log_t level, const char *message) {
 }
 
 static inline int scoap_eventfd(void) { return eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC); }
+
+/// Handles input that is ready now, up to `rounds` epoll batches, without the per-call work of
+/// coap_io_process: coap_io_prepare_epoll (a scan of every session's timers and a
+/// timerfd_settime), coap_expire_cache_entries, coap_check_async. The caller runs
+/// coap_io_process again soon after, which does those. Returns the events handled.
+/// (struct epoll_event is packed on x86-64: kept on the C side.)
+static inline int scoap_io_drain_ready(coap_context_t *ctx, int rounds) {
+    struct epoll_event events[16];
+    int handled = 0;
+    int fd = coap_context_get_coap_fd(ctx);
+    for (int i = 0; i < rounds; i++) {
+        int n = epoll_wait(fd, events, 16, 0);
+        if (n <= 0) break;
+        coap_io_do_epoll(ctx, events, (size_t)n);
+        handled += n;
+    }
+    return handled;
+}
 
 // MARK: OpenSSL, for the DTLS checks libcoap leaves to the application.
 // libcoap's OpenSSL backend keeps the coap_session_t in the SSL's app data; these helpers reach
