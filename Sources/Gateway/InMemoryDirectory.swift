@@ -53,8 +53,8 @@ public final class InMemoryDirectory: GatewayDirectory {
     public func isAllowed(deviceID: String, method: String, path: String) -> Bool {
         state.withLock { s in
             guard let device = s.devices[deviceID], device.isActive else { return false }
-            if s.denied.contains("\(deviceID) \(method) \(path)") { return false }
-            return device.isAdmin || path == "/readings" || path == "/readings/\(deviceID)"
+            if !s.denied.isEmpty, s.denied.contains("\(deviceID) \(method) \(path)") { return false }
+            return device.isAdmin || path == "/readings" || (path.hasPrefix("/readings/") && path.dropFirst(10) == deviceID)
         }
     }
 

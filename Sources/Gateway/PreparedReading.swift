@@ -1,3 +1,4 @@
+import CoAP
 import Sealing
 import SenML
 
@@ -11,5 +12,5 @@ struct PreparedReading: Sendable {
     var opened: OpenedPayload?
     /// The message as received, and who sent it: a retransmission is recognised by both.
     var payload: [UInt8]
-    var peer: String
+    var peer: CoAPPeerAddress?
 }

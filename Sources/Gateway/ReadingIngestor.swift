@@ -247,7 +247,7 @@ final class ReadingIngestor: Sendable {
         }
         return .ready(PreparedReading(
             deviceID: deviceID, measurements: measurements, opened: opened, payload: request.payload,
-            peer: request.peer?.description ?? "?"))
+            peer: request.peer))
     }
 
     /// The answer to a sealed message whose number was used: 2.01 again for a retransmission of
@@ -256,7 +256,7 @@ final class ReadingIngestor: Sendable {
         let key = SealedMessageID(kid: kid, sequenceNumber: sequenceNumber)
         let digest = (try? SHA256.hash(request.payload)) ?? []
         let now = Date().timeIntervalSince1970
-        if let seen = recent.withLock({ $0.lookup(key, now: now) }), seen.digest == digest, seen.peer == (request.peer?.description ?? "?") {
+        if let seen = recent.withLock({ $0.lookup(key, now: now) }), seen.digest == digest, seen.peer == request.peer {
             return .status(.created)
         }
         return refuse(.unauthorized, .replay, device: device, peer: peer,

@@ -1,3 +1,5 @@
+import CoAP
+
 /// Sealed messages accepted in the last EXCHANGE_LIFETIME (247 s, RFC 7252 §4.8.2), by kid and
 /// sequence number, with a digest of the bytes and the sender: a CON retransmission of an
 /// accepted message is answered again instead of being refused as a replay.
@@ -9,7 +11,7 @@ struct RecentMessages {
     struct Entry {
         var time: Double
         var digest: [UInt8]
-        var peer: String
+        var peer: CoAPPeerAddress?
     }
 
     static let lifetime: Double = 247
