@@ -26,8 +26,8 @@ final class ReadingIngestor: Sendable {
     let limits: Limits
     let rateLimiter: RateLimiter
     let logger: Logger
-    /// Accepted sealed messages → (when, digest, sender): a CON retransmission of an accepted sealed message is
-    /// answered again without storing it twice.
+    /// Accepted sealed messages → (when, digest, sender): a CON retransmission of an accepted
+    /// sealed message is answered again without storing it twice.
     private let recent = Locked(RecentMessages())
     /// Readings stored, and dropped by the per-device name allow-list.
     let stored = Locked(0)
@@ -39,7 +39,7 @@ final class ReadingIngestor: Sendable {
     /// Sealed messages accepted but not yet committed: a copy arriving meanwhile must not be
     /// stored twice.
     private let uncommitted = Locked<Set<SealedMessageID>>([])
-    /// Readings waiting for a grouped commit (made lazily: it needs `self`).
+    /// The commit queue (made on first use: it needs `self`).
     private let queue = Locked<CommitQueue?>(nil)
 
     init(directory: any GatewayDirectory, store: ReadingsStore, monitor: SecurityMonitor, limits: Limits, logger: Logger,

@@ -3,11 +3,11 @@
 /// `@unchecked Sendable`: `lock` guards every field.
 final class ExchangeHandle: @unchecked Sendable {
     private let lock = PThreadMutex()
-    private var _key: UInt64?
+    private var _key: ExchangeKey?
     private var _cancelled = false
     private var _onCancel: (@Sendable () -> Void)?
 
-    var key: UInt64? {
+    var key: ExchangeKey? {
         get { lock.withLock { _key } }
         set { lock.withLock { _key = newValue } }
     }
@@ -22,7 +22,7 @@ final class ExchangeHandle: @unchecked Sendable {
 
     /// Marks the handle cancelled and, once the exchange exists, abandons it on the loop.
     func cancel(on endpoint: LibCoAPEndpoint) {
-        let (key, onCancel) = lock.withLock { () -> (UInt64?, (@Sendable () -> Void)?) in
+        let (key, onCancel) = lock.withLock { () -> (ExchangeKey?, (@Sendable () -> Void)?) in
             if _cancelled { return (nil, nil) }
             _cancelled = true
             return (_key, _onCancel)

@@ -6,7 +6,7 @@ final class ClientExchange {
         case observe(AsyncThrowingStream<CoAPResponse, any Error>.Continuation)
     }
 
-    let key: UInt64
+    let key: ExchangeKey
     let token: [UInt8]
     let session: OpaquePointer
     let sink: Sink
@@ -15,7 +15,7 @@ final class ClientExchange {
     /// For observations: a notification has arrived, so the registration is known to be live.
     var registered = false
 
-    init(key: UInt64, token: [UInt8], session: OpaquePointer, messageID: Int32, sink: Sink) {
+    init(key: ExchangeKey, token: [UInt8], session: OpaquePointer, messageID: Int32, sink: Sink) {
         self.key = key
         self.token = token
         self.session = session

@@ -66,7 +66,7 @@ extension LibCoAPEndpoint {
         timeout: Double,
         observe: Bool,
         sink: ClientExchange.Sink
-    ) throws(CoAPError) -> UInt64 {
+    ) throws(CoAPError) -> ExchangeKey {
         guard !isTearingDown else { throw CoAPError(.shutdown, "the CoAP endpoint is shut down") }
         let mid = coap_new_message_id(session)
         guard let pdu = coap_pdu_init(
@@ -103,7 +103,7 @@ extension LibCoAPEndpoint {
         guard sent != COAP_INVALID_MID else {
             throw CoAPError(.sendFailed, "libcoap could not send the request")
         }
-        let key = LibCoAPPDU.tokenKey(token)
+        let key = ExchangeKey(session: session, token: token)
         let exchange = ClientExchange(key: key, token: token, session: session, messageID: sent, sink: sink)
         exchanges[key] = exchange
         if timeout > 0 {
@@ -122,7 +122,7 @@ extension LibCoAPEndpoint {
     }
 
     /// Ends an observation: forgets the exchange and sends a deregistration (GET with Observe=1).
-    func cancelObservation(key: UInt64) {
+    func cancelObservation(key: ExchangeKey) {
         guard let exchange = exchanges.removeValue(forKey: key) else { return }
         exchange.timer?.cancel()
         if case .observe(let continuation) = exchange.sink { continuation.finish() }
@@ -141,7 +141,7 @@ extension LibCoAPEndpoint {
     }
 
     /// Forgets an exchange whose awaiting task was cancelled.
-    func abandon(key: UInt64, error: CoAPError) {
+    func abandon(key: ExchangeKey, error: CoAPError) {
         guard let exchange = exchanges.removeValue(forKey: key) else { return }
         exchange.timer?.cancel()
         exchange.fail(error)
@@ -150,8 +150,7 @@ extension LibCoAPEndpoint {
 
     fileprivate func handleResponse(session: OpaquePointer, received: OpaquePointer) -> coap_response_t {
         ioActivity = true
-        let token = LibCoAPPDU.token(of: received)
-        let key = LibCoAPPDU.tokenKey(token)
+        let key = ExchangeKey(session: session, token: LibCoAPPDU.token(of: received))
         guard let exchange = exchanges[key] else {
             // Unknown token: a late response, or a notification nobody wants (an RST follows).
             return COAP_RESPONSE_FAIL
@@ -182,7 +181,7 @@ extension LibCoAPEndpoint {
         guard !isTearingDown else { return }
         let exchange: ClientExchange?
         if let sent {
-            exchange = exchanges[LibCoAPPDU.tokenKey(LibCoAPPDU.token(of: sent))]
+            exchange = exchanges[ExchangeKey(session: session, token: LibCoAPPDU.token(of: sent))]
         } else {
             exchange = exchanges.values.first { $0.session == session && $0.messageID == messageID }
         }

@@ -32,7 +32,7 @@ final class LibCoAPEndpoint: @unchecked Sendable {
 
     // Loop-thread state.
     var timers = LoopTimers()
-    var exchanges: [UInt64: ClientExchange] = [:]
+    var exchanges: [ExchangeKey: ClientExchange] = [:]
     var clientSessions: [String: OpaquePointer] = [:]
     var dtlsSessions: [OpaquePointer: DTLSSessionState] = [:]
     /// Set by callbacks when `coap_io_process` handled a message: more may be waiting, so the
