@@ -385,4 +385,40 @@ import Testing
         #expect(slow.text == "slow" && slow.type == .confirmable, "a separate response after the hold")
         #expect(slowCalls.get() == 1)
     }
+
+    /// On the wire: a CON request answered later gets one datagram back — an ACK with the
+    /// request's message ID and token carrying the answer — and a copy of the request sent while
+    /// the ACK is held is absorbed (RFC 7252 §4.5): the handler runs once, one datagram comes back.
+    @Test func aLateAnswerIsOneACKAndARetransmittedCopyIsProcessedOnce() async throws {
+        let calls = Locked(0)
+        var router = CoAPRouter()
+        router.on(.post, "/late", deferrable: { _, later in
+            calls.update { $0 += 1 }
+            Thread.detachNewThread {
+                usleep(150_000)
+                later.send(CoAPResponse(text: "done"))
+            }
+            return nil
+        })
+        var logger = Logger(label: "test.deferrable-wire")
+        logger.logLevel = .critical
+        let server = try CoAPServer(configuration: .init(port: 0), router: router, logger: logger)
+        try server.start()
+        defer { server.shutdown() }
+        let socket = try RawUDPSocket()
+        defer { socket.close() }
+        // CON POST, message ID 0x1234, token 0xAB, Uri-Path "late".
+        let request: [UInt8] = [0x41, 0x02, 0x12, 0x34, 0xAB, 0xB4] + Array("late".utf8)
+        socket.send(request, toPort: server.port!)
+        usleep(20_000)
+        socket.send(request, toPort: server.port!)  // the same message again, while its ACK is held
+        let datagrams = socket.receiveAll(for: 0.6)
+        #expect(datagrams.count == 1, "one datagram back: \(datagrams)")
+        let ack = try #require(datagrams.first)
+        #expect(ack.count > 5 && ack[0] == 0x61, "an ACK with a one-byte token")
+        #expect(ack.count > 5 && ack[1] == 0x45, "2.05 Content")
+        #expect(ack.count > 5 && Array(ack[2...4]) == [0x12, 0x34, 0xAB], "the request's message ID and token")
+        #expect(ack.suffix(4) == Array("done".utf8)[...])
+        #expect(calls.get() == 1)
+    }
 }

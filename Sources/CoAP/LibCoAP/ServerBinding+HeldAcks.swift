@@ -19,6 +19,7 @@ extension ServerBinding {
     func holdAck(of detached: DetachedResponse, id: UInt64, response: OpaquePointer) {
         coap_pdu_set_type(response, COAP_MESSAGE_NON)
         detached.holdsAck = true
+        heldAckIDs[HeldRequestKey(session: detached.session, messageID: detached.messageID)] = id
         heldAcks.append(id: id, deadline: monotonicNanoseconds() &+ UInt64(Self.ackHoldSeconds * 1e9))
         if ackSweep == nil { armAckSweep(now: monotonicNanoseconds()) }
     }
@@ -40,13 +41,31 @@ extension ServerBinding {
         let now = monotonicNanoseconds()
         for id in heldAcks.popDue(now: now) {
             guard let detached = endpoint.deferredResponses[id], detached.holdsAck else { continue }
-            detached.holdsAck = false
+            releaseAck(of: detached)
             guard let ack = coap_pdu_init(COAP_MESSAGE_ACK, COAP_EMPTY_CODE, detached.messageID, 0) else { continue }
             if coap_send(detached.session, ack) == COAP_INVALID_MID {
                 logger.debug("could not send an empty ACK for a held request")
             }
         }
         armAckSweep(now: now)
+    }
+
+    /// The ACK is about to go out (with the answer, or empty): no longer held.
+    func releaseAck(of detached: DetachedResponse) {
+        detached.holdsAck = false
+        heldAckIDs.removeValue(forKey: HeldRequestKey(session: detached.session, messageID: detached.messageID))
+    }
+
+    /// RFC 7252 §4.5: a duplicate of a confirmable request is processed only once. A copy of a
+    /// request whose ACK is held (a retransmission, or a datagram the network duplicated) is
+    /// dropped here — nothing is sent for it now (libcoap drops an empty NON response); the
+    /// held ACK, when it goes, acknowledges both.
+    func isDuplicateOfHeldRequest(session: OpaquePointer, request: OpaquePointer, response: OpaquePointer) -> Bool {
+        guard coap_pdu_get_type(request) == COAP_MESSAGE_CON,
+              heldAckIDs[HeldRequestKey(session: session, messageID: coap_pdu_get_mid(request))] != nil
+        else { return false }
+        coap_pdu_set_type(response, COAP_MESSAGE_NON)
+        return true
     }
 
     /// Sends a late response on the request's ACK (the request's message ID and token).

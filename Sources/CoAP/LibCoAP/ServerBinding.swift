@@ -49,6 +49,9 @@ final class ServerBinding {
     /// timer that acknowledges those held too long (see `holdAck`).
     var heldAcks = HeldAcks()
     var ackSweep: LoopTimer?
+    /// The held requests by session and message ID: a retransmitted copy is absorbed (see
+    /// `isDuplicateOfHeldRequest`).
+    var heldAckIDs: [HeldRequestKey: UInt64] = [:]
 
     private var listeners: [OpaquePointer] = []
     private(set) var boundAddresses: [SocketAddress] = []
@@ -152,6 +155,7 @@ final class ServerBinding {
         resources.removeAll()
         listeners.removeAll()
         heldAcks.removeAll()
+        heldAckIDs.removeAll()
         ackSweep = nil
     }
 
@@ -162,6 +166,7 @@ final class ServerBinding {
         responsePDU: OpaquePointer
     ) {
         endpoint.ioActivity = true
+        if !heldAckIDs.isEmpty, isDuplicateOfHeldRequest(session: session, request: requestPDU, response: responsePDU) { return }
         let options = LibCoAPPDU.options(of: requestPDU)
         let segments = options.uriPath
         let handler: CoAPRouter.RouteHandler
@@ -316,7 +321,7 @@ final class ServerBinding {
     /// the request's message ID), else as its own message (same token, new message ID).
     func sendLate(_ response: CoAPResponse, for detached: DetachedResponse) {
         if detached.holdsAck {
-            detached.holdsAck = false
+            releaseAck(of: detached)
             sendPiggybacked(response, for: detached)
         } else {
             sendSeparate(response, for: detached)
