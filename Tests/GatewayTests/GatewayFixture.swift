@@ -74,6 +74,22 @@ final class GatewayFixture: Sendable {
         ]).cbor()
     }
 
+    /// Adds `count` devices ("\(prefix)-0", ...; kids `firstKid`, `firstKid + 1`, ...) with sealing
+    /// keys, and seals `readings` readings for each (temperatures 0, 1, ...), in sequence order.
+    func addSealingDevices(_ prefix: String, count: Int, firstKid: UInt8, readings: Int) throws -> [(id: String, messages: [[UInt8]])] {
+        try (0..<count).map { i in
+            let id = "\(prefix)-\(i)", kid = [firstKid + UInt8(i)]
+            let secret = try DeviceSecret.generate()
+            directory.addDevice(GatewayDevice(id: id))
+            directory.addSealingSecret(GatewaySealingSecret(deviceID: id, kid: kid, secret: secret.bytes.withUnsafeBytes { Array($0) }))
+            let sealer = try Sealer(key: try secret.deriveKey(kid: kid), deviceID: id, sequenceNumbers: InMemorySequenceNumberSource(startingAt: 0))
+            let messages = try (0..<readings).map { n in
+                try sealer.seal(Self.reading(id, temperature: Double(n)), contentFormat: ContentFormat.senmlCBOR.rawValue)
+            }
+            return (id, messages)
+        }
+    }
+
     func post(_ client: CoAPClient, base: String, payload: [UInt8], format: ContentFormat) async throws -> CoAPResponse {
         try await client.post("\(base)/readings", payload: payload, contentFormat: format)
     }

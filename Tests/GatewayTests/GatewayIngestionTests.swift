@@ -116,18 +116,9 @@ import Testing
     @Test func aBurstIsCommittedInGroupsEveryReadingExactlyOnce() async throws {
         let f = try GatewayFixture { $0.lockout.threshold = 1000 }
         defer { f.stop() }
-        let cbor = ContentFormat.senmlCBOR.rawValue
         // Twelve devices report 20 sealed readings each, one after another, all twelve at once;
         // meanwhile an attacker replays copies of burst-0's first ten from another client.
-        var streams: [[[UInt8]]] = []
-        for i in 0..<12 {
-            let id = "burst-\(i)", kid = [UInt8(0x40 + i)]
-            let secret = try DeviceSecret.generate()
-            f.directory.addDevice(GatewayDevice(id: id))
-            f.directory.addSealingSecret(GatewaySealingSecret(deviceID: id, kid: kid, secret: secret.bytes.withUnsafeBytes { Array($0) }))
-            let sealer = try Sealer(key: try secret.deriveKey(kid: kid), deviceID: id, sequenceNumbers: InMemorySequenceNumberSource(startingAt: 0))
-            streams.append(try (0..<20).map { n in try sealer.seal(GatewayFixture.reading(id, temperature: Double(n)), contentFormat: cbor) })
-        }
+        var streams = try f.addSealingDevices("burst", count: 12, firstKid: 0x40, readings: 20).map(\.messages)
         streams.append(Array(streams[0].prefix(10)))
         let clients = try streams.map { _ in try CoAPClient() }
         defer { for c in clients { c.shutdown() } }
@@ -161,16 +152,7 @@ import Testing
     @Test func aGracefulShutdownAnswersEveryReadingItStored() async throws {
         let f = try GatewayFixture { $0.lockout.threshold = 1000 }
         defer { f.stop() }
-        let cbor = ContentFormat.senmlCBOR.rawValue
-        var streams: [(id: String, messages: [[UInt8]])] = []
-        for i in 0..<8 {
-            let id = "stop-\(i)", kid = [UInt8(0x60 + i)]
-            let secret = try DeviceSecret.generate()
-            f.directory.addDevice(GatewayDevice(id: id))
-            f.directory.addSealingSecret(GatewaySealingSecret(deviceID: id, kid: kid, secret: secret.bytes.withUnsafeBytes { Array($0) }))
-            let sealer = try Sealer(key: try secret.deriveKey(kid: kid), deviceID: id, sequenceNumbers: InMemorySequenceNumberSource(startingAt: 0))
-            streams.append((id, try (0..<400).map { n in try sealer.seal(GatewayFixture.reading(id, temperature: Double(n)), contentFormat: cbor) }))
-        }
+        let streams = try f.addSealingDevices("stop", count: 8, firstKid: 0x60, readings: 400)
         let clients = try streams.map { _ in try CoAPClient() }
         defer { for c in clients { c.shutdown() } }
         let stopper = Thread {

@@ -42,18 +42,8 @@ import Testing
     @Test func requestsToTwoServersWithTheSameTokenGetTheirOwnAnswers() async throws {
         func server(_ name: String, delay: UInt32) throws -> CoAPServer {
             var router = CoAPRouter()
-            router.on(.get, "/who", deferrable: { _, later in
-                Thread.detachNewThread {
-                    usleep(delay)
-                    later.send(CoAPResponse(text: name))
-                }
-                return nil
-            })
-            var logger = Logger(label: "test.two-servers")
-            logger.logLevel = .critical
-            let server = try CoAPServer(configuration: .init(port: 0), router: router, logger: logger)
-            try server.start()
-            return server
+            router.on(.get, "/who", deferrable: TestSupport.answerLater(name, after: delay))
+            return try TestSupport.startServer(router)
         }
         let slow = try server("slow", delay: 150_000)
         defer { slow.shutdown() }
@@ -355,18 +345,8 @@ import Testing
             }
             return nil
         })
-        router.on(.get, "/slow", deferrable: { _, later in
-            slowCalls.update { $0 += 1 }
-            Thread.detachNewThread {
-                usleep(900_000)  // past the 0.5 s hold
-                later.send(CoAPResponse(text: "slow"))
-            }
-            return nil
-        })
-        var logger = Logger(label: "test.deferrable")
-        logger.logLevel = .critical
-        let server = try CoAPServer(configuration: .init(port: 0), router: router, logger: logger)
-        try server.start()
+        router.on(.get, "/slow", deferrable: TestSupport.answerLater("slow", after: 900_000, calls: slowCalls))  // past the 0.5 s hold
+        let server = try TestSupport.startServer(router)
         defer { server.shutdown() }
         let client = try CoAPClient()
         defer { client.shutdown() }
@@ -392,18 +372,8 @@ import Testing
     @Test func aLateAnswerIsOneACKAndARetransmittedCopyIsProcessedOnce() async throws {
         let calls = Locked(0)
         var router = CoAPRouter()
-        router.on(.post, "/late", deferrable: { _, later in
-            calls.update { $0 += 1 }
-            Thread.detachNewThread {
-                usleep(150_000)
-                later.send(CoAPResponse(text: "done"))
-            }
-            return nil
-        })
-        var logger = Logger(label: "test.deferrable-wire")
-        logger.logLevel = .critical
-        let server = try CoAPServer(configuration: .init(port: 0), router: router, logger: logger)
-        try server.start()
+        router.on(.post, "/late", deferrable: TestSupport.answerLater("done", after: 150_000, calls: calls))
+        let server = try TestSupport.startServer(router)
         defer { server.shutdown() }
         let socket = try RawUDPSocket()
         defer { socket.close() }

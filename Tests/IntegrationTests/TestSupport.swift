@@ -1,4 +1,6 @@
+import CoAP
 import Foundation
+import Logging
 import Testing
 #if canImport(Glibc)
 import Glibc
@@ -210,5 +212,29 @@ extension TestSupport {
             try? await Task.sleep(for: .milliseconds(20))
         }
         return condition()
+    }
+}
+
+extension TestSupport {
+    /// A deferrable handler that answers `text` from another thread after `delay` microseconds,
+    /// counting its calls in `calls`.
+    static func answerLater(_ text: String, after delay: UInt32, calls: Locked<Int>? = nil) -> CoAPRouter.DeferrableHandler {
+        { _, later in
+            calls?.update { $0 += 1 }
+            Thread.detachNewThread {
+                usleep(delay)
+                later.send(CoAPResponse(text: text))
+            }
+            return nil
+        }
+    }
+
+    /// A plain CoAP server on 127.0.0.1, a free port, serving `router`, started (quiet logs).
+    static func startServer(_ router: CoAPRouter) throws -> CoAPServer {
+        var logger = Logger(label: "test.server")
+        logger.logLevel = .critical
+        let server = try CoAPServer(configuration: .init(port: 0), router: router, logger: logger)
+        try server.start()
+        return server
     }
 }
