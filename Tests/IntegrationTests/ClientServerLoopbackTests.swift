@@ -310,10 +310,7 @@ import Testing
         router.on(.get, "/now", synchronous: { _ in CoAPResponse(text: "sync") })
         router.on(.get, "/items/{id}", synchronous: { request in CoAPResponse(text: request.parameters["id"] ?? "-") })
         router.on(.get, "/fail", synchronous: { _ in throw CoAPError(.system, "secret-internal-detail") })
-        var logger = Logger(label: "test.sync")
-        logger.logLevel = .critical
-        let server = try CoAPServer(configuration: .init(port: 0), router: router, logger: logger)
-        try server.start()
+        let server = try TestSupport.startServer(router)
         defer { server.shutdown() }
         let client = try CoAPClient()
         defer { client.shutdown() }
