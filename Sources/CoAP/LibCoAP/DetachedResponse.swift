@@ -10,9 +10,6 @@ final class DetachedResponse {
     let query: UnsafeMutablePointer<coap_string_t>?
     /// The original request's message ID: a piggybacked answer or an empty ACK carries it.
     let messageID: coap_mid_t
-    /// True while the request (confirmable) has not been acknowledged: the answer can still ride
-    /// on the ACK. Set by the server binding when it holds the ACK back.
-    var holdsAck = false
     private var released = false
 
     init?(session: OpaquePointer, request: OpaquePointer, resource: OpaquePointer?) {

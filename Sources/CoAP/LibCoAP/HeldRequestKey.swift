@@ -10,4 +10,9 @@ struct HeldRequestKey: Hashable {
         self.session = UInt(bitPattern: Int(bitPattern: UnsafeRawPointer(session)))
         self.messageID = messageID
     }
+
+    /// The key of a detached request.
+    init(_ detached: DetachedResponse) {
+        self.init(session: detached.session, messageID: detached.messageID)
+    }
 }

@@ -18,8 +18,7 @@ extension ServerBinding {
     /// of type NON, so nothing is sent now.
     func holdAck(of detached: DetachedResponse, id: UInt64, response: OpaquePointer) {
         coap_pdu_set_type(response, COAP_MESSAGE_NON)
-        detached.holdsAck = true
-        heldAckIDs[HeldRequestKey(session: detached.session, messageID: detached.messageID)] = id
+        heldAckIDs[HeldRequestKey(detached)] = id
         heldAcks.append(id: id, deadline: monotonicNanoseconds() &+ UInt64(Self.ackHoldSeconds * 1e9))
         if ackSweep == nil { armAckSweep(now: monotonicNanoseconds()) }
     }
@@ -40,7 +39,7 @@ extension ServerBinding {
     private func sweepHeldAcks() {
         let now = monotonicNanoseconds()
         for id in heldAcks.popDue(now: now) {
-            guard let detached = endpoint.deferredResponses[id], detached.holdsAck else { continue }
+            guard let detached = endpoint.deferredResponses[id], isHoldingAck(of: detached) else { continue }
             releaseAck(of: detached)
             guard let ack = coap_pdu_init(COAP_MESSAGE_ACK, COAP_EMPTY_CODE, detached.messageID, 0) else { continue }
             if coap_send(detached.session, ack) == COAP_INVALID_MID {
@@ -50,10 +49,15 @@ extension ServerBinding {
         armAckSweep(now: now)
     }
 
+    /// Whether `detached`'s request has not been acknowledged yet: its answer can still ride on
+    /// the ACK.
+    func isHoldingAck(of detached: DetachedResponse) -> Bool {
+        !heldAckIDs.isEmpty && heldAckIDs[HeldRequestKey(detached)] != nil
+    }
+
     /// The ACK is about to go out (with the answer, or empty): no longer held.
     func releaseAck(of detached: DetachedResponse) {
-        detached.holdsAck = false
-        heldAckIDs.removeValue(forKey: HeldRequestKey(session: detached.session, messageID: detached.messageID))
+        heldAckIDs.removeValue(forKey: HeldRequestKey(detached))
     }
 
     /// RFC 7252 §4.5: a duplicate of a confirmable request is processed only once. A copy of a

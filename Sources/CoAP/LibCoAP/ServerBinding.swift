@@ -320,7 +320,7 @@ final class ServerBinding {
     /// Sends a late response: on the request's ACK while that is still held back (piggybacked,
     /// the request's message ID), else as its own message (same token, new message ID).
     func sendLate(_ response: CoAPResponse, for detached: DetachedResponse) {
-        if detached.holdsAck {
+        if isHoldingAck(of: detached) {
             releaseAck(of: detached)
             sendPiggybacked(response, for: detached)
         } else {
