@@ -125,8 +125,8 @@ final class ServerBinding {
 
     /// Asks libcoap to notify the observers of a path (sent on the next loop turn).
     func notifyObservers(of path: String) {
-        let normalized = "/" + CoAPRequest.segments(of: path).joined(separator: "/")
-        if let bound = resources[normalized] ?? materialize(path: normalized) {
+        // A normalized path ("/readings/x") is found as is: no splitting per stored reading.
+        if let bound = resources[path] ?? materialize(path: path) {
             coap_resource_notify_observers(bound.resource, nil)
         }
     }
