@@ -71,6 +71,7 @@ let package = Package(
             dependencies: [
                 "CoAP", "Sealing", "SenML", "CBOR", "LibCrypto", "DeviceRegistry",
                 .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "GRDBSQLite", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],

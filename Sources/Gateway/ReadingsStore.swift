@@ -107,11 +107,18 @@ public final class ReadingsStore: Sendable {
 
     /// The associated data binding a row's content to its place.
     static func rowAAD(id: Int64, device: String, time: Double) -> [UInt8] {
-        var aad = Array("securecoap reading v1|".utf8)
-        withUnsafeBytes(of: id.bigEndian) { aad += $0 }
-        withUnsafeBytes(of: time.bitPattern.bigEndian) { aad += $0 }
-        aad += Array(device.utf8)
+        var aad: [UInt8] = []
+        rowAAD(id: id, device: device, time: time, into: &aad)
         return aad
+    }
+
+    /// ``rowAAD(id:device:time:)`` written into `aad` (replacing its contents, keeping its buffer).
+    static func rowAAD(id: Int64, device: String, time: Double, into aad: inout [UInt8]) {
+        aad.removeAll(keepingCapacity: true)
+        aad.append(contentsOf: "securecoap reading v1|".utf8)
+        withUnsafeBytes(of: id.bigEndian) { aad.append(contentsOf: $0) }
+        withUnsafeBytes(of: time.bitPattern.bigEndian) { aad.append(contentsOf: $0) }
+        aad.append(contentsOf: device.utf8)
     }
 
     /// One accepted message, ready to be stored: its device, arrival time, measurements, and —
@@ -143,45 +150,60 @@ public final class ReadingsStore: Sendable {
     @discardableResult
     public func append(_ batch: [NewReading]) throws -> [Int64] {
         guard !batch.isEmpty else { return [] }
-        let contents = batch.map { SenMLPack($0.measurements.map(\.record)).cbor() }
         // One random draw for the whole batch (a system call each was measurable under load).
-        let random = try SecureRandom.bytes(count: 12 * batch.count)
-        let nonces = (0..<batch.count).map { Array(random[($0 * 12)..<($0 * 12 + 12)]) }
+        let nonces = try SecureRandom.bytes(count: 12 * batch.count)
+        // A kid's last window in the batch is the one kept: write each kid once.
+        var lastWindow: [[UInt8]: Int] = [:]
+        for (i, reading) in batch.enumerated() {
+            if let replay = reading.replay { lastWindow[replay.kid] = i }
+        }
         // One writer at a time: row ids are allocated, sealed into the AAD and committed under
         // the lock, so ids are dense and never reused.
         return try keys.withLock { keys in
             let first = keys.nextRowID
             let keyID = encryptsContent ? keys.current : 0
-            var rows: [(id: Int64, content: [UInt8])] = []
-            rows.reserveCapacity(batch.count)
+            let cipher = encryptsContent ? keys.ciphers[keyID] : nil
+            if encryptsContent, cipher == nil { throw GatewayError("no data key \(keyID)") }
+            var contents: [[UInt8]] = []
+            contents.reserveCapacity(batch.count)
+            var aad: [UInt8] = []
             for (i, reading) in batch.enumerated() {
-                let id = first + Int64(i)
-                if encryptsContent {
-                    guard let cipher = keys.ciphers[keyID] else { throw GatewayError("no data key \(keyID)") }
-                    rows.append((id, try cipher.seal(contents[i], nonce: nonces[i], authenticating: Self.rowAAD(id: id, device: reading.device, time: reading.time))))
-                } else {
-                    rows.append((id, contents[i]))
+                let plain = SenMLPack(reading.measurements.map(\.record)).cbor()
+                guard let cipher else {
+                    contents.append(plain)
+                    continue
                 }
+                Self.rowAAD(id: first + Int64(i), device: reading.device, time: reading.time, into: &aad)
+                contents.append(try cipher.seal(plain, nonce: nonces[(i * 12)..<(i * 12 + 12)], authenticating: aad))
             }
             do {
                 try pool.write { db in
-                    let insert = try db.cachedStatement(
-                        sql: "INSERT INTO readings (id, device, time, key_id, nonce, content) VALUES (?, ?, ?, ?, ?, ?)")
-                    let window = try db.cachedStatement(sql: "INSERT OR REPLACE INTO replay_windows (kid, highest, bitmap) VALUES (?, ?, ?)")
+                    let insert = try SQLiteInsert(db.cachedStatement(
+                        sql: "INSERT INTO readings (id, device, time, key_id, nonce, content) VALUES (?, ?, ?, ?, ?, ?)"))
+                    let window = try SQLiteInsert(db.cachedStatement(
+                        sql: "INSERT OR REPLACE INTO replay_windows (kid, highest, bitmap) VALUES (?, ?, ?)"))
                     for (i, reading) in batch.enumerated() {
-                        try insert.execute(arguments: [rows[i].id, reading.device, reading.time, keyID, Data(nonces[i]), Data(rows[i].content)])
-                        if let replay = reading.replay {
-                            try window.execute(arguments: [
-                                Data(replay.kid), replay.window.highest.map { Int64(bitPattern: $0) }, Int64(bitPattern: replay.window.bitmap),
-                            ])
-                        }
+                        insert.bind(1, first + Int64(i))
+                        insert.bind(2, reading.device)
+                        insert.bind(3, reading.time)
+                        insert.bind(4, keyID)
+                        insert.bind(5, blob: nonces[(i * 12)..<(i * 12 + 12)])
+                        insert.bind(6, blob: contents[i])
+                        try insert.run(db)
+                    }
+                    for i in lastWindow.values {
+                        guard let replay = batch[i].replay else { continue }
+                        if let highest = replay.window.highest { window.bind(2, Int64(bitPattern: highest)) } else { window.bindNull(2) }
+                        window.bind(3, Int64(bitPattern: replay.window.bitmap))
+                        window.bind(1, blob: replay.kid)
+                        try window.run(db)
                     }
                 }
             } catch {
                 throw GatewayError("the readings store could not commit: \(error)")
             }
             keys.nextRowID += Int64(batch.count)
-            return rows.map(\.id)
+            return (0..<batch.count).map { first + Int64($0) }
         }
     }
 

@@ -2,6 +2,7 @@ import CBOR
 import Foundation
 import Gateway
 import LibCrypto
+import Sealing
 import SenML
 import Testing
 
@@ -42,6 +43,26 @@ import Testing
         for needle in needles { #expect(!Self.contains(bytes, needle), "found \(needle) in the store's files") }
         #expect(Self.contains(bytes, Array("node-9".utf8)), "the device id is in clear, for queries")
         #expect(try store.readings(device: "node-9").readings.count == 20)
+    }
+
+    @Test func aBatchKeepsEachKidsLastReplayWindowAcrossARestart() throws {
+        let path = try Self.temporaryPath()
+        let key = try SecureBytes.random(count: 32)
+        let (a, b): ([UInt8], [UInt8]) = ([0xA1], [0xB2])
+        do {
+            let store = try ReadingsStore(path: path, masterKey: key)
+            // Interleaved kids, each window newer than the last: only the last per kid counts.
+            let batch = [(a, 1), (b, 7), (a, 2), (b, 9), (a, 5)].map { kid, highest in
+                ReadingsStore.NewReading(device: "node-9", time: 1_700_000_000, measurements: Self.measurements,
+                                         replay: (kid, ReplayWindow(highest: UInt64(highest), bitmap: 1)))
+            }
+            #expect(try store.append(batch) == [1, 2, 3, 4, 5])
+        }
+        let reopened = try ReadingsStore(path: path, masterKey: key)
+        #expect(reopened.replayWindow(kid: a)?.highest == 5)
+        #expect(reopened.replayWindow(kid: b)?.highest == 9)
+        #expect(reopened.replayWindow(kid: [0xC3]) == nil)
+        #expect(try reopened.count() == 5)
     }
 
     @Test func editedRowsAreReportedAsCorruptNotReturned() throws {
