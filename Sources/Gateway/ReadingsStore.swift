@@ -24,6 +24,8 @@ public final class ReadingsStore: Sendable {
     }
 
     private let pool: DatabasePool
+    /// Checkpoints the log after commits, off the commit path.
+    private let checkpointer: WALCheckpointer
     private let keys: Locked<Keys>
     /// False only for the benchmark's baseline (`ingest-bench --no-encryption`): content stored in
     /// clear under key id 0, so encryption at rest can be measured against the same code path.
@@ -41,9 +43,11 @@ public final class ReadingsStore: Sendable {
         var configuration = Configuration()
         configuration.prepareDatabase { db in
             try db.execute(sql: "PRAGMA synchronous = FULL")
+            try db.execute(sql: "PRAGMA wal_autocheckpoint = \(WALCheckpointer.backstopPages)")
         }
         do {
             pool = try DatabasePool(path: path, configuration: configuration)
+            checkpointer = try WALCheckpointer(path: path)
         } catch {
             throw GatewayError("cannot open the readings store \(path): \(error)")
         }
@@ -202,6 +206,7 @@ public final class ReadingsStore: Sendable {
             } catch {
                 throw GatewayError("the readings store could not commit: \(error)")
             }
+            checkpointer.didCommit()
             keys.nextRowID += Int64(batch.count)
             return (0..<batch.count).map { first + Int64($0) }
         }
@@ -310,6 +315,7 @@ public final class ReadingsStore: Sendable {
                     return rows.count == batchSize && moved > 0 ? -moved : moved
                 }
             }
+            checkpointer.didCommit()
             total += abs(done)
             if done >= 0 { break }
         }

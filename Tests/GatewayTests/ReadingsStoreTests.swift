@@ -65,6 +65,20 @@ import Testing
         #expect(try reopened.count() == 5)
     }
 
+    @Test func committedReadingsReachTheDatabaseFileWithoutAnotherCommit() async throws {
+        let path = try Self.temporaryPath()
+        let store = try ReadingsStore(path: path, masterKey: try SecureBytes.random(count: 32))
+        func fileSize() -> Int { ((try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? Int) ?? 0 }
+        let empty = fileSize()
+        // ~300 small commits: far below SQLite's own automatic checkpoint (1000 pages), so only
+        // the store's background checkpoint moves them from the log into the database file.
+        for t in 0..<300 { try store.append(device: "node-9", time: 1_700_000_000 + Double(t), measurements: Self.measurements) }
+        let deadline = Date().addingTimeInterval(10)
+        while fileSize() < empty + 40_000, Date() < deadline { try await Task.sleep(for: .milliseconds(20)) }
+        #expect(fileSize() >= empty + 40_000, "database file \(fileSize()) bytes, \(empty) when empty")
+        #expect(try store.count() == 300)
+    }
+
     @Test func editedRowsAreReportedAsCorruptNotReturned() throws {
         let path = try Self.temporaryPath()
         let key = try SecureBytes.random(count: 32)
