@@ -254,7 +254,7 @@ final class ReadingIngestor: Sendable {
     /// what is stored (same bytes, same sender, within the exchange lifetime), else a replay.
     private func alreadySeen(_ request: CoAPRequest, kid: [UInt8], sequenceNumber: UInt64, device: String?, peer: String) -> CoAPResponse {
         let key = SealedMessageID(kid: kid, sequenceNumber: sequenceNumber)
-        let digest = (try? SHA256.hash(request.payload)) ?? []
+        let digest = RecentMessages.digest(of: request.payload)
         let now = Date().timeIntervalSince1970
         if let seen = recent.withLock({ $0.lookup(key, now: now) }), seen.digest == digest, seen.peer == request.peer {
             return .status(.created)
@@ -293,7 +293,7 @@ final class ReadingIngestor: Sendable {
             guard let opened = reading.opened else { continue }
             let key = SealedMessageID(kid: opened.kid, sequenceNumber: opened.sequenceNumber)
             if committed { _ = try? ring.record(opened) }
-            accepted.append((key, .init(time: now, digest: committed ? (try? SHA256.hash(reading.payload)) ?? [] : [], peer: reading.peer)))
+            accepted.append((key, .init(time: now, digest: committed ? RecentMessages.digest(of: reading.payload) : 0, peer: reading.peer)))
         }
         if committed {
             recent.withLock { recent in for (key, entry) in accepted { recent.insert(key, entry) } }

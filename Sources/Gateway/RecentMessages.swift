@@ -4,17 +4,30 @@ import CoAP
 /// sequence number, with a digest of the bytes and the sender: a CON retransmission of an
 /// accepted message is answered again instead of being refused as a replay.
 ///
+/// The digest is a keyed 64-bit hash (Swift's `Hasher`: SipHash under a key drawn at random per
+/// process), not SHA-256: it only tells a retransmission (same bytes) from another message under
+/// the same kid and number, which only the key's holder can make, and nobody outside the process
+/// knows the hash key to aim for a collision. It costs no allocation and no OpenSSL call on the
+/// commit worker, where SHA-256 was ~6% of its time.
+///
 /// Bounded: at most `capacity` entries, the oldest forgotten first (then a retransmission older
 /// than that is refused as a replay, which stores nothing twice either). Insert and lookup are
 /// O(1); nothing is scanned.
 struct RecentMessages {
     struct Entry {
         var time: Double
-        var digest: [UInt8]
+        var digest: Int
         var peer: CoAPPeerAddress?
     }
 
     static let lifetime: Double = 247
+
+    /// The digest of a message's bytes (see the type's comment).
+    static func digest(of bytes: [UInt8]) -> Int {
+        var hasher = Hasher()
+        bytes.withUnsafeBytes { hasher.combine(bytes: $0) }
+        return hasher.finalize()
+    }
     let capacity: Int
     private var entries: [SealedMessageID: Entry] = [:]
     /// Keys in insertion order, as a ring: `order[head...]` then `order[..<head]` once full.
