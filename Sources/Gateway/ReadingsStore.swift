@@ -181,7 +181,7 @@ public final class ReadingsStore: Sendable {
                 contents.append(try cipher.seal(plain, nonce: nonces[(i * 12)..<(i * 12 + 12)], authenticating: aad))
             }
             do {
-                try pool.write { db in
+                try pool.writeInCachedTransaction { db in
                     let insert = try SQLiteInsert(db.cachedStatement(
                         sql: "INSERT INTO readings (id, device, time, key_id, nonce, content) VALUES (?, ?, ?, ?, ?, ?)"))
                     let window = try SQLiteInsert(db.cachedStatement(
