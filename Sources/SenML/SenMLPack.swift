@@ -59,6 +59,15 @@ public struct SenMLPack: Sendable, Hashable {
 
     /// Decodes a CBOR pack.
     public init(cbor bytes: [UInt8], maxRecords: Int = defaultMaxRecords, limits: CBORLimits = .default) throws(SenMLError) {
+        if let records = Self.directRecords(cbor: bytes, maxRecords: maxRecords, limits: limits) {
+            self.init(records)
+            return
+        }
+        try self.init(cborTree: bytes, maxRecords: maxRecords, limits: limits)
+    }
+
+    /// Decodes through a ``CBOR`` tree: every shape, every error (see ``directRecords(cbor:maxRecords:limits:)``).
+    init(cborTree bytes: [UInt8], maxRecords: Int, limits: CBORLimits) throws(SenMLError) {
         let item: CBOR
         do { item = try CBOR(decoding: bytes, limits: limits) } catch {
             throw SenMLError(.malformed, "not well-formed CBOR: \(error)")
