@@ -22,6 +22,7 @@ public struct SenMLPack: Sendable, Hashable {
         let now = now ?? Date().timeIntervalSince1970
         var baseName = "", baseTime = 0.0, baseUnit: String?, baseValue: Double?
         var out: [SenMLMeasurement] = []
+        out.reserveCapacity(records.count)
         for record in records {
             if let bn = record.baseName { baseName = bn }
             if let bt = record.baseTime { baseTime = bt }

@@ -11,7 +11,7 @@ enum LibCoAPPDU {
     }
 
     static func options(of pdu: OpaquePointer) -> CoAPOptions {
-        var options = CoAPOptions()
+        var options = CoAPOptions(reservingCapacity: 8)
         var iterator = coap_opt_iterator_t()
         guard coap_option_iterator_init(pdu, &iterator, nil) != nil else { return options }
         while let opt = coap_option_next(&iterator) {

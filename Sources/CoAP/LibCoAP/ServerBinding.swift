@@ -168,7 +168,6 @@ final class ServerBinding {
         endpoint.ioActivity = true
         if !heldAckIDs.isEmpty, isDuplicateOfHeldRequest(session: session, request: requestPDU, response: responsePDU) { return }
         let options = LibCoAPPDU.options(of: requestPDU)
-        let segments = options.uriPath
         let handler: CoAPRouter.RouteHandler
         var parameters: [String: String] = [:]
         let servingResource = resource
@@ -183,7 +182,9 @@ final class ServerBinding {
             handler = h
             parameters = bound.parameters
         } else {
-            // The unknown resource: templated routes, else 4.04.
+            // The unknown resource: templated routes, else 4.04. (A literal route's request
+            // never needs its path as strings.)
+            let segments = options.uriPath
             guard let (index, params) = router.matchTemplated(segments) else {
                 coap_pdu_set_code(responsePDU, LibCoAPPDU.pduCode(CoAPResponseCode.notFound.rawValue))
                 return

@@ -4,6 +4,9 @@ public struct CoAPOptions: Hashable, Sendable, Sequence, CustomStringConvertible
     private var storage: [CoAPOption] = []
 
     public init() {}
+
+    /// Room for `capacity` options before the storage grows (a parsed request's options).
+    init(reservingCapacity capacity: Int) { storage.reserveCapacity(capacity) }
     public init(_ options: [CoAPOption]) {
         for o in options { append(o) }
     }
@@ -14,8 +17,12 @@ public struct CoAPOptions: Hashable, Sendable, Sequence, CustomStringConvertible
 
     /// Adds an option after any others with the same number (repeatable options keep their order).
     public mutating func append(_ option: CoAPOption) {
-        let index = storage.firstIndex { $0.number > option.number } ?? storage.endIndex
-        storage.insert(option, at: index)
+        // Options arrive in order from the wire: appending at the end is the common case.
+        if let last = storage.last, last.number > option.number {
+            storage.insert(option, at: storage.firstIndex { $0.number > option.number } ?? storage.endIndex)
+        } else {
+            storage.append(option)
+        }
     }
 
     /// Replaces every option with this number by the given values.
