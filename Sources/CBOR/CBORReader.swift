@@ -90,7 +90,7 @@ public struct CBORReader: Sendable {
         let start = offset
         let head = try readHead(expecting: 3, "a text string")
         let utf8 = try take(stringLength: head)
-        guard let text = String(validating: utf8, as: UTF8.self) else {
+        guard let text = Self.validUTF8(utf8) else {
             throw CBORError(.invalidUTF8, "text string is not valid UTF-8", offset: start)
         }
         return text
@@ -222,6 +222,15 @@ public struct CBORReader: Sendable {
         return Int(head.argument)
     }
 
+    /// `bytes` as a string if they are valid UTF-8, else nil. Decoding (which repairs invalid
+    /// sequences) and comparing is about twice as fast as `String(validating:as:)` here, and as
+    /// exact: a repaired string never has the bytes it was decoded from (U+FFFD's own encoding
+    /// is valid UTF-8, so an input holding it is not repaired).
+    static func validUTF8(_ bytes: ArraySlice<UInt8>) -> String? {
+        let text = String(decoding: bytes, as: UTF8.self)
+        return text.utf8.elementsEqual(bytes) ? text : nil
+    }
+
     private func checkDepth(_ depth: Int) throws {
         guard depth < maxDepth else {
             throw CBORError(.depthLimitExceeded, "nesting deeper than \(maxDepth)", offset: offset)
@@ -257,7 +266,7 @@ public struct CBORReader: Sendable {
                 return .textString(String(decoding: utf8, as: UTF8.self))
             }
             let slice = try take(stringLength: head)
-            guard let text = String(validating: slice, as: UTF8.self) else {
+            guard let text = Self.validUTF8(slice) else {
                 throw CBORError(.invalidUTF8, "text string is not valid UTF-8", offset: start)
             }
             return .textString(text)
@@ -355,7 +364,7 @@ public struct CBORReader: Sendable {
             guard joined.count + chunk.count <= limits.maxStringLength else {
                 throw CBORError(.stringTooLong, "indefinite-length string exceeds the limit of \(limits.maxStringLength)", offset: start)
             }
-            if major == 3, String(validating: chunk, as: UTF8.self) == nil {
+            if major == 3, Self.validUTF8(chunk) == nil {
                 throw CBORError(.invalidUTF8, "text string chunk is not valid UTF-8", offset: start)
             }
             joined.append(contentsOf: chunk)

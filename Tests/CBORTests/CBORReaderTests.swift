@@ -90,6 +90,28 @@ struct CBORReaderTests {
         #expect(code([0x7f, 0x61, 0xc3, 0x61, 0xbc, 0xff]) == .invalidUTF8)  // code point split across chunks
     }
 
+    @Test("text strings are accepted exactly when they are valid UTF-8")
+    func utf8DecisionMatchesTheStandardLibrary() {
+        // Every 1- and 2-byte string, then 3- and 4-byte strings built from the bytes where UTF-8
+        // decisions change (lead bytes, continuation bounds, surrogates, overlongs, > U+10FFFF),
+        // including a 3-byte invalid prefix followed by another byte, which decodes to one
+        // U+FFFD of the same length.
+        let edges: [UInt8] = [0x00, 0x41, 0x7F, 0x80, 0x8F, 0x90, 0x9F, 0xA0, 0xBF, 0xC0, 0xC2, 0xDF, 0xE0, 0xED, 0xEF, 0xF0, 0xF4, 0xF5, 0xFF]
+        var inputs: [[UInt8]] = (0...255).map { [UInt8($0)] }
+        for a in 0...255 { for b in 0...255 { inputs.append([UInt8(a), UInt8(b)]) } }
+        for a in edges { for b in edges { for c in edges {
+            inputs.append([a, b, c])
+            if [0x00, 0xE0, 0xED, 0xF0, 0xF4, 0xF5].contains(a) { for d in edges { inputs.append([a, b, c, d]) } }
+        } } }
+        inputs.append([0xF0, 0x90, 0x80, 0x41])
+        inputs.append(Array("\u{FFFD}".utf8))
+        let wrong = inputs.filter { input in
+            let expected = String(validating: input, as: UTF8.self).map(CBOR.textString)
+            return (try? CBOR(decoding: [0x60 | UInt8(input.count)] + input)) != expected
+        }
+        #expect(wrong.isEmpty, "decided differently: \(wrong.prefix(5))")
+    }
+
     @Test("duplicate map keys are refused, small and large maps")
     func duplicateKeys() {
         #expect(code(bytes("a201020103")) == .duplicateMapKey)
