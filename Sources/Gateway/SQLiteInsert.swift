@@ -16,11 +16,25 @@ struct SQLiteInsert {
 
     func bind(_ index: Int32, _ value: Int64) { sqlite3_bind_int64(handle, index, value) }
     func bind(_ index: Int32, _ value: Double) { sqlite3_bind_double(handle, index, value) }
-    func bind(_ index: Int32, _ value: String) { sqlite3_bind_text(handle, index, value, -1, Self.transient) }
+    /// Binds `value`'s UTF-8 bytes, all of them (a C string would end at an embedded NUL).
+    func bind(_ index: Int32, _ value: String) {
+        var value = value
+        value.withUTF8 { utf8 in
+            _ = utf8.withMemoryRebound(to: CChar.self) { text in
+                guard let start = text.baseAddress else { return sqlite3_bind_text(handle, index, "", 0, Self.transient) }
+                return sqlite3_bind_text(handle, index, start, Int32(text.count), Self.transient)
+            }
+        }
+    }
     func bindNull(_ index: Int32) { sqlite3_bind_null(handle, index) }
 
-    /// Binds `bytes` (SQLite copies them: the binding outlives the buffer).
+    /// Binds `bytes` (SQLite copies them: the binding outlives the buffer). No bytes is an empty
+    /// blob, not NULL (an empty buffer may have no address, which SQLite would bind as NULL).
     func bind(_ index: Int32, blob bytes: some Collection<UInt8>) {
+        if bytes.isEmpty {
+            sqlite3_bind_zeroblob(handle, index, 0)
+            return
+        }
         let bound = bytes.withContiguousStorageIfAvailable { buffer in
             sqlite3_bind_blob(handle, index, buffer.baseAddress, Int32(buffer.count), Self.transient)
         }
@@ -30,9 +44,8 @@ struct SQLiteInsert {
     /// Runs the statement to completion and resets it for the next row.
     func run(_ db: Database) throws {
         let code = sqlite3_step(handle)
+        let message = code == SQLITE_DONE ? nil : String(cString: sqlite3_errmsg(db.sqliteConnection))
         sqlite3_reset(handle)
-        guard code == SQLITE_DONE else {
-            throw DatabaseError(resultCode: ResultCode(rawValue: code), message: String(cString: sqlite3_errmsg(db.sqliteConnection)))
-        }
+        if let message { throw DatabaseError(resultCode: ResultCode(rawValue: code), message: message) }
     }
 }

@@ -63,6 +63,11 @@ import Testing
         #expect(reopened.replayWindow(kid: b)?.highest == 9)
         #expect(reopened.replayWindow(kid: [0xC3]) == nil)
         #expect(try reopened.count() == 5)
+        // An empty kid is an empty blob (not NULL), and a device name is stored byte for byte.
+        try reopened.append(device: "nöde-ü", time: 1_700_000_001, measurements: Self.measurements,
+                            replay: ([], ReplayWindow(highest: 3, bitmap: 1)))
+        #expect(reopened.replayWindow(kid: [])?.highest == 3)
+        #expect(try reopened.readings(device: "nöde-ü").readings.count == 1)
     }
 
     @Test func committedReadingsReachTheDatabaseFileWithoutAnotherCommit() async throws {
