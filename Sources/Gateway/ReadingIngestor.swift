@@ -143,9 +143,13 @@ final class ReadingIngestor: Sendable {
             do { payload = try SealedPayload(parsing: request.payload) } catch {
                 return refuse(.badRequest, .malformed, device: device, peer: peer, "not a COSE_Encrypt0 message")
             }
-            ensureKid(payload.kid)
             do {
-                let result = try ring.open(request.payload, deviceID: channelDevice)
+                let result: OpenedPayload
+                do { result = try ring.open(payload, deviceID: channelDevice) } catch let error as SealingError where error.code == .unknownKid {
+                    // First use of this kid since start (or since its device changed): from the directory.
+                    ensureKid(payload.kid)
+                    result = try ring.open(payload, deviceID: channelDevice)
+                }
                 opened = result
                 device = result.deviceID
                 body = result.plaintext
@@ -205,7 +209,7 @@ final class ReadingIngestor: Sendable {
             return refuse(.badRequest, .malformed, device: deviceID, peer: peer, error.message)
         }
         for r in pack.records {
-            if let bn = r.baseName, bn != deviceID, !bn.hasPrefix(deviceID + "/"), !bn.hasPrefix(deviceID + ":") {
+            if let bn = r.baseName, !Self.isOwn(name: bn, of: deviceID) {
                 return refuse(.forbidden, .foreignBaseName, device: deviceID, peer: peer, "the base name names another device")
             }
         }
@@ -214,10 +218,8 @@ final class ReadingIngestor: Sendable {
             return refuse(.badRequest, .malformed, device: deviceID, peer: peer, error.message)
         }
         // Names without a base name are the device's own.
-        measurements = measurements.map { m in
-            var m = m
-            if !m.name.hasPrefix(deviceID) { m.name = deviceID + "/" + m.name }
-            return m
+        for i in measurements.indices where !Self.isOwn(name: measurements[i].name, of: deviceID) {
+            measurements[i].name = deviceID + "/" + measurements[i].name
         }
         if let allowed = record.allowedNames {
             let before = measurements.count
@@ -248,6 +250,17 @@ final class ReadingIngestor: Sendable {
         return .ready(PreparedReading(
             deviceID: deviceID, measurements: measurements, opened: opened, payload: request.payload,
             peer: request.peer))
+    }
+
+    /// Whether a SenML base name is the device's: its id, or its id then `/` or `:` and more
+    /// (compared without building the prefixes).
+    static func isOwn(name: String, of deviceID: String) -> Bool {
+        var rest = name.utf8[...]
+        for byte in deviceID.utf8 {
+            guard rest.first == byte else { return false }
+            rest = rest.dropFirst()
+        }
+        return rest.isEmpty || rest.first == UInt8(ascii: "/") || rest.first == UInt8(ascii: ":")
     }
 
     /// The answer to a sealed message whose number was used: 2.01 again for a retransmission of

@@ -111,8 +111,13 @@ public final class KeyRing: Sendable {
     /// - Throws: ``SealingError`` with code `malformed`, `unsupportedAlgorithm`, `unknownKid`,
     ///   `revokedKid`, `deviceMismatch`, `replay` or `authenticationFailed`.
     public func open(_ message: [UInt8], deviceID: String? = nil, now: Date? = nil) throws -> OpenedPayload {
-        let payload = try SealedPayload(parsing: message)
-        return try entries.withLock { entries in
+        try open(SealedPayload(parsing: message), deviceID: deviceID, now: now)
+    }
+
+    /// ``open(_:deviceID:now:)`` for a message already parsed (a caller that read its kid first
+    /// need not parse it twice).
+    public func open(_ payload: SealedPayload, deviceID: String? = nil, now: Date? = nil) throws -> OpenedPayload {
+        try entries.withLock { entries in
             guard let entry = entries[payload.kidSlice] else { throw Self.unknownKid(payload.kidSlice) }
             return try Self.open(payload, with: entry, deviceID: deviceID, now: now)
         }
