@@ -252,7 +252,7 @@ final class ReadingIngestor: Sendable {
             peer: request.peer))
     }
 
-    /// Whether a SenML base name is the device's: its id, or its id then `/` or `:` and more
+    /// Whether a SenML name (or base name) is the device's: its id, or its id then `/` or `:` and more
     /// (compared without building the prefixes).
     static func isOwn(name: String, of deviceID: String) -> Bool {
         var rest = name.utf8[...]
