@@ -12,8 +12,11 @@ final class CommitQueue: Sendable {
     /// Under load (the previous batch held more than one reading) the worker pauses this long
     /// before it takes the next batch: the loop thread gets the CPU to read what is already on its
     /// way, and the batch fills. A lone reading is committed at once. Measured with `ingest-bench`
-    /// (16 devices, 64 readings in flight, 2 CPUs): no pause → ~7 readings per commit and about
-    /// 11k readings/s; 100–300 µs → ~30 per commit and 16–18k/s; 1 ms → 38 per commit, 12k/s.
+    /// (16 devices, 64 readings in flight, 2 CPUs) when a commit cost ~20 µs of worker CPU per
+    /// reading: no pause → ~7 readings per commit, ~11k readings/s; 100–300 µs → ~30 per commit,
+    /// 16–18k/s; 1 ms → 38 per commit, 12k/s. With cheaper commits (~16 µs, direct SQLite binds,
+    /// checkpoints off the worker) the pause matters less: 0, 50, 100, 200 and 300 µs gave 33–37k/s,
+    /// 200–300 µs at the top, within the VM's noise. Under load `usleep(200)` takes ~340 µs here.
     static let gatherMicroseconds: UInt32 = 200
 
     private struct State {

@@ -22,12 +22,6 @@ struct RecentMessages {
 
     static let lifetime: Double = 247
 
-    /// The digest of a message's bytes (see the type's comment).
-    static func digest(of bytes: [UInt8]) -> Int {
-        var hasher = Hasher()
-        bytes.withUnsafeBytes { hasher.combine(bytes: $0) }
-        return hasher.finalize()
-    }
     let capacity: Int
     private var entries: [SealedMessageID: Entry] = [:]
     /// Keys in insertion order, as a ring: `order[head...]` then `order[..<head]` once full.
@@ -37,6 +31,13 @@ struct RecentMessages {
     init(capacity: Int = 10_000) {
         self.capacity = capacity
         entries.reserveCapacity(capacity)
+    }
+
+    /// The digest of a message's bytes (see the type's comment).
+    static func digest(of bytes: [UInt8]) -> Int {
+        var hasher = Hasher()
+        bytes.withUnsafeBytes { hasher.combine(bytes: $0) }
+        return hasher.finalize()
     }
 
     /// The entry for `key`, if it is younger than the lifetime at `now`.
