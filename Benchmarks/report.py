@@ -51,6 +51,8 @@ def target_for(name):
     """(target ratio, issue) for a row, from the issues' done-criteria."""
     if name.startswith("encryption at rest"):
         return 0.9, "#10 encryption at rest vs in clear"
+    if name.startswith("power-loss durability"):
+        return None, "cost of --durability power"
     if name.startswith("ingest vs GET"):
         return 0.5, "#6 ingestion vs plain GETs"
     if name.startswith("DTLS"):

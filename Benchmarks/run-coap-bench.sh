@@ -16,8 +16,10 @@
 #   CONFIGS="name:coap-load-args[:A,B];..."  default below. A and B are the two servers compared
 #                (default ours,libcoap): ours = coap-bench-server, libcoap = $LIBCOAP_SERVER,
 #                aiocoap = aiocoap's server (Benchmarks/aiocoap-bench-server.py, in .venv),
-#                ingest = the Gateway ingesting sealed readings (POST /readings, durable,
-#                encrypted at rest), ingest-clear = the same with readings stored in clear
+#                ingest = the Gateway ingesting sealed readings (POST /readings, committed
+#                before the 2.01, encrypted at rest), ingest-clear = the same with readings
+#                stored in clear, ingest-power = the same with --durability power (a flush to
+#                the device per commit)
 #   PIN=0        1: pin the server to CPU 1 and the load generator to CPU 0 (taskset), when there
 #                are at least 2 CPUs
 #   SKIP_BUILD=1 use the binaries already built
@@ -53,6 +55,7 @@ DEFAULT_CONFIGS+=";DTLS new session s=1:-N -s 1 $DTLS_ARGS;DTLS new session s=16
 DEFAULT_CONFIGS+=";ingest vs GET k=1 s=1:-k 1 -s 1:ingest,libcoap;ingest vs GET k=4 s=16:-k 4 -s 16:ingest,libcoap"
 DEFAULT_CONFIGS+=";ingest vs GET DTLS k=4 s=16:-k 4 -s 16 -i bench-%d -K $PSK_KEY:ingest,libcoap"
 DEFAULT_CONFIGS+=";encryption at rest k=1 s=1:-k 1 -s 1:ingest,ingest-clear;encryption at rest k=4 s=16:-k 4 -s 16:ingest,ingest-clear"
+DEFAULT_CONFIGS+=";power-loss durability k=4 s=16:-k 4 -s 16:ingest-power,ingest"
 CONFIGS=${CONFIGS:-$DEFAULT_CONFIGS}
 LIBCOAP_SERVER=${LIBCOAP_SERVER:-coap-server-openssl}
 OTHER_MAX=${OTHER_MAX:-15}
@@ -165,13 +168,14 @@ start_ours() {
 # The Gateway with a fresh data directory and fresh devices; it writes the sealed readings
 # coap-load will send (-f) before it listens.
 start_ingest() {
-    local out=$WORK/ingest.out clear=() psk=()
+    local out=$WORK/ingest.out clear=() psk=() durability=()
     [[ $1 == ingest-clear ]] && clear=(--no-encryption)
+    [[ $1 == ingest-power ]] && durability=(--durability power)
     [[ $DTLS == 1 ]] && psk=(--device-psk "$PSK_KEY")   # device bench-N: PSK identity bench-N
     rm -rf "$WORK/ingest-data" "$WORK/payloads"
     : > "$out"
     timeout -s TERM "$((RUN_LIMIT + 60))" "${SERVER_PIN[@]}" "$INGEST_BIN" "$WORK/ingest-data" "$WORK/payloads" \
-        --devices 16 --messages "$INGEST_MESSAGES" "${clear[@]}" "${psk[@]}" > "$out" 2> "$WORK/ingest.err" &
+        --devices 16 --messages "$INGEST_MESSAGES" "${clear[@]}" "${durability[@]}" "${psk[@]}" > "$out" 2> "$WORK/ingest.err" &
     SERVER_TPID=$!
     PIDS+=("$SERVER_TPID")
     await_ports ingest-bench "$out" "$WORK/ingest.err" 3000
@@ -239,7 +243,7 @@ run_one() {
         ours) start_ours ;;
         libcoap) start_libcoap ;;
         aiocoap) start_aiocoap ;;
-        ingest|ingest-clear) start_ingest "$which"; path=/readings; extra=(-f "$WORK/payloads") ;;
+        ingest|ingest-clear|ingest-power) start_ingest "$which"; path=/readings; extra=(-f "$WORK/payloads") ;;
         *) log "unknown server $which"; exit 1 ;;
     esac
     # shellcheck disable=SC2086
@@ -322,6 +326,7 @@ label() {  # label SERVER -> what the table calls it
         aiocoap) echo "aiocoap $(${SECURECOAP_VENV:-$ROOT/.venv}/bin/python -c 'import aiocoap.meta; print(aiocoap.meta.version)' 2>/dev/null) GET" ;;
         ingest) echo "Gateway POST sealed, encrypted at rest" ;;
         ingest-clear) echo "Gateway POST sealed, stored in clear" ;;
+        ingest-power) echo "Gateway POST sealed, flushed to the device per commit" ;;
     esac
 }
 fmt1() { printf '%.1f' "$1"; }
@@ -354,7 +359,7 @@ fmt1() { printf '%.1f' "$1"; }
     echo "Server CPU = the server process's utime+stime over the measured window / successful requests. Load-gen CPU % near 100 means the single-threaded load generator, not the server, sets the rate: then compare server CPU per request."
     echo "Other CPU = what other processes on this shared machine took during the window (% of one CPU, /proc/stat minus server and load generator); runs above ${OTHER_MAX}% were repeated up to ${RETRIES} times, and 'noisy runs' counts those kept anyway."
     echo "DTLS rows: DTLS 1.2 with a pre-shared key (identity \"$PSK_IDENTITY\", a random key made for the run, the same for both servers; OpenSSL picks the suite on both sides). 'new session' runs open a session per request — cookie exchange, full PSK handshake, one GET, close_notify — so rps there is new sessions per second."
-    echo "Ingestion rows: 16 devices, one session each (-s 16) or one (-s 1); each POST /readings carries a new sealed reading (COSE_Encrypt0, AES-CCM-16-64-128, a three-value SenML CBOR pack, ~110 bytes) made before the run, and 2.01 comes only after a durable SQLite commit (WAL, synchronous=FULL). A commit worker stores what arrived meanwhile in one transaction and answers each reading on its held-back ACK (one datagram each way). 'stored in clear' is the same gateway with encryption at rest switched off (a benchmark-only switch)."
+    echo "Ingestion rows: 16 devices, one session each (-s 16) or one (-s 1); each POST /readings carries a new sealed reading (COSE_Encrypt0, AES-CCM-16-64-128, a three-value SenML CBOR pack, ~110 bytes) made before the run, and 2.01 comes only after the SQLite commit (WAL, synchronous=NORMAL: the default --durability process, kept if the gateway is killed; 'flushed to the device per commit' is --durability power, synchronous=FULL). A commit worker stores what arrived meanwhile in one transaction and answers each reading on its held-back ACK (one datagram each way). 'stored in clear' is the same gateway with encryption at rest switched off (a benchmark-only switch)."
     echo "Request: GET / (no other options); response: 2.05, Max-Age 0x2ffff, 138-byte text — the same bytes from both servers."
     echo
     echo "Machine: $(nproc) CPUs, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//'), kernel $(uname -r); load average $START_LOAD at start, $END_LOAD at end. Started with: ${SERVER_PIN[*]:-nothing} (servers), ${LOAD_PIN[*]:-nothing} (load generator)."

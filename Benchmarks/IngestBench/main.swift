@@ -1,13 +1,13 @@
 // ingest-bench: the Gateway library on loopback, for Benchmarks/run-ingest-bench.sh.
 //
 //   ingest-bench DATA-DIR PAYLOAD-FILE [--devices N] [--messages M] [--no-encryption]
-//                [--psk IDENTITY:KEY] [--device-psk KEY]
+//                [--durability process|power] [--psk IDENTITY:KEY] [--device-psk KEY]
 //
 // Makes N devices (default 16) with sealing keys in an in-memory directory, seals M readings per
 // device (default 20000; a three-value SenML CBOR pack, as coap-node sends) in sequence-number
 // order and writes them to PAYLOAD-FILE for `coap-load -f`. Then serves a Gateway on 127.0.0.1
-// (plain CoAP on a free port, printed as "listening on PORT"; durable commits, SQLite in
-// DATA-DIR) until SIGTERM or SIGINT, and prints "stored=S commits=C" before exiting 0.
+// (plain CoAP on a free port, printed as "listening on PORT"; each reading committed before its
+// 2.01, SQLite in DATA-DIR, --durability as coap-gateway's, default process) until SIGTERM or SIGINT, and prints "stored=S commits=C" before exiting 0.
 //
 // --no-encryption stores the reading content in clear: the baseline against which encryption at
 // rest is measured (a package-only switch of the Gateway library, not a product option).
@@ -44,10 +44,12 @@ let deviceCount = Int(option("--devices") ?? "16") ?? 0
 let messagesPerDevice = Int(option("--messages") ?? "20000") ?? 0
 let psk = option("--psk")
 let devicePSK = option("--device-psk")
+let durabilityName = option("--durability") ?? ReadingsDurability.processCrash.rawValue
+guard let durability = ReadingsDurability(rawValue: durabilityName) else { fail("--durability must be process or power") }
 let encrypts = !arguments.contains("--no-encryption")
 arguments.removeAll { $0 == "--no-encryption" }
 guard arguments.count == 2, deviceCount > 0, messagesPerDevice > 0 else {
-    fail("usage: ingest-bench DATA-DIR PAYLOAD-FILE [--devices N] [--messages M] [--no-encryption]")
+    fail("usage: ingest-bench DATA-DIR PAYLOAD-FILE [--devices N] [--messages M] [--no-encryption] [--durability process|power]")
 }
 let (dataDirectory, payloadFile) = (arguments[0], arguments[1])
 
@@ -101,6 +103,7 @@ configuration.ratePerDevice = 1_000_000
 configuration.burstPerDevice = 1_000_000
 configuration.lockout.threshold = 1_000_000
 configuration.encryptsReadingsAtRest = encrypts
+configuration.readingsDurability = durability
 var logger = Logger(label: "ingest-bench")
 logger.logLevel = .error
 

@@ -32,11 +32,12 @@ public final class SQLiteDeviceStore: DeviceStore {
         configuration.label = "securecoap.registry"
         configuration.foreignKeysEnabled = true
         configuration.maximumReaderCount = 4
-        configuration.prepareDatabase { db in
-            try db.execute(sql: "PRAGMA secure_delete = ON; PRAGMA synchronous = FULL")
-        }
+        configuration.prepareDatabase { db in try db.execute(sql: "PRAGMA secure_delete = ON") }
         do {
             pool = try DatabasePool(path: path, configuration: configuration)
+            // Every registry change is flushed to the device before it returns. Set only now: a
+            // pool sets `synchronous = NORMAL` when it enters WAL mode, after `prepareDatabase`.
+            try pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA synchronous = FULL") }
         } catch {
             throw Self.translate(error, path: path)
         }
@@ -150,6 +151,11 @@ public final class SQLiteDeviceStore: DeviceStore {
         } catch {
             throw Self.translate(error, path: path)
         }
+    }
+
+    /// The writer connection's SQLite `synchronous` level as commits use it (2: FULL).
+    package func writerSynchronousLevel() throws -> Int {
+        try pool.writeWithoutTransaction { try Int.fetchOne($0, sql: "PRAGMA synchronous") ?? -1 }
     }
 
     /// Copies committed WAL pages into the database file and truncates the WAL.

@@ -3,8 +3,9 @@ import Foundation
 import LibCrypto
 
 /// Group commit: readings are stored by a worker of their own, everything that arrived while the
-/// previous commit ran in one transaction and one `fsync`, so the CoAP loop never waits on the
-/// disk (DESIGN.md, threading model). Each reading is answered when its batch is durable, on the
+/// previous commit ran in one transaction (and one `fsync` under ``ReadingsDurability/powerLoss``),
+/// so the CoAP loop never waits on the disk (DESIGN.md, threading model). Each reading is answered
+/// when its batch is committed, on the
 /// request's held-back ACK (see ``CoAPDeferredResponse``) — no task or continuation per reading.
 final class CommitQueue: Sendable {
     /// Most readings in one transaction: bounds a batch's latency and memory.

@@ -39,7 +39,9 @@ public final class Gateway: Service, Sendable {
         self.configuration = configuration
         self.directory = directory
         self.logger = logger
-        let store = try ReadingsStore(path: readingsPath, masterKey: masterKey, encryptsContent: configuration.encryptsReadingsAtRest)
+        let store = try ReadingsStore(
+            path: readingsPath, masterKey: masterKey, durability: configuration.readingsDurability,
+            encryptsContent: configuration.encryptsReadingsAtRest)
         self.store = store
         let monitor = SecurityMonitor(policy: configuration.lockout, directory: directory, logger: logger)
         self.monitor = monitor
@@ -226,6 +228,7 @@ public final class Gateway: Service, Sendable {
             "status": count == nil ? "degraded" : "ok",
             "uptime_s": Int(Date().timeIntervalSince(started)),
             "store": count == nil ? "unavailable" : "ok",
+            "durability": store.durability.rawValue,
             "readings_total": count ?? -1,
             "readings_since_start": ingestor.stored.withLock { $0 },
             "commits_since_start": ingestor.commits.withLock { $0 },

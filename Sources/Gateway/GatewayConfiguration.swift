@@ -27,6 +27,9 @@ public struct GatewayConfiguration: Sendable {
     public var burstPerDevice: Double = 100
     /// When repeated failures lock a device or an address out.
     public var lockout = SecurityMonitor.Policy()
+    /// What an acknowledged reading survives: the gateway process being killed (default), or a
+    /// power cut too (a flush to the device per group commit; see ``ReadingsDurability``).
+    public var readingsDurability: ReadingsDurability = .processCrash
     /// Seconds a graceful shutdown waits for accepted readings to be committed and answered.
     public var shutdownGrace: Double = 5
 

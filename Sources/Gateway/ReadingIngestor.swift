@@ -10,7 +10,8 @@ import SenML
 ///
 /// Checks run on the loop thread (DESIGN.md, threading model); an accepted reading goes to the
 /// ``CommitQueue``, whose worker stores everything that arrived meanwhile in one transaction (one
-/// `fsync`). 2.01 is sent only after the commit, piggybacked on the request's held-back ACK.
+/// `fsync` under ``ReadingsDurability/powerLoss``). 2.01 is sent only after the commit, piggybacked
+/// on the request's held-back ACK.
 final class ReadingIngestor: Sendable {
     struct Limits: Sendable {
         var maxPayloadBytes: Int

@@ -6,7 +6,8 @@ public import LibCrypto
 public import Sealing
 public import SenML
 
-/// The gateway's readings: SQLite (WAL, synchronous=FULL), one row per accepted message.
+/// The gateway's readings: SQLite (WAL), one row per accepted message, committed as far as its
+/// ``ReadingsDurability`` says.
 ///
 /// What queries need is in clear (row id, device, time); the content (names, values, units) is
 /// sealed with AES-256-GCM under a data key, with the row's id, device and time as associated data,
@@ -30,23 +31,29 @@ public final class ReadingsStore: Sendable {
     /// False only for the benchmark's baseline (`ingest-bench --no-encryption`): content stored in
     /// clear under key id 0, so encryption at rest can be measured against the same code path.
     private let encryptsContent: Bool
+    /// What a commit survives.
+    public let durability: ReadingsDurability
 
     /// Opens or creates the store. Throws a clear error when `masterKey` is not the one the store
     /// was created with (nothing is changed then).
-    public convenience init(path: String, masterKey: SecureBytes) throws {
-        try self.init(path: path, masterKey: masterKey, encryptsContent: true)
+    public convenience init(path: String, masterKey: SecureBytes, durability: ReadingsDurability = .processCrash) throws {
+        try self.init(path: path, masterKey: masterKey, durability: durability, encryptsContent: true)
     }
 
     /// Package-only: `encryptsContent: false` is the benchmark baseline, never a product option.
-    package init(path: String, masterKey: SecureBytes, encryptsContent: Bool) throws {
+    package init(path: String, masterKey: SecureBytes, durability: ReadingsDurability, encryptsContent: Bool) throws {
         self.encryptsContent = encryptsContent
+        self.durability = durability
         var configuration = Configuration()
         configuration.prepareDatabase { db in
-            try db.execute(sql: "PRAGMA synchronous = FULL")
             try db.execute(sql: "PRAGMA wal_autocheckpoint = \(WALCheckpointer.backstopPages)")
         }
         do {
             pool = try DatabasePool(path: path, configuration: configuration)
+            // Only now: a pool sets `synchronous = NORMAL` when it enters WAL mode, after
+            // `prepareDatabase`, so a level set there does not last. The writer is the only
+            // connection that commits.
+            try pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA synchronous = \(durability.synchronousLevel)") }
             checkpointer = try WALCheckpointer(path: path)
         } catch {
             throw GatewayError("cannot open the readings store \(path): \(error)")
@@ -142,15 +149,15 @@ public final class ReadingsStore: Sendable {
     }
 
     /// Stores one accepted message's measurements, and the kid's replay window when it was sealed,
-    /// in one durable transaction. Returns the row id.
+    /// in one transaction. Returns the row id.
     @discardableResult
     public func append(device: String, time: Double, measurements: [SenMLMeasurement], replay: (kid: [UInt8], window: ReplayWindow)? = nil) throws -> Int64 {
         try append([NewReading(device: device, time: time, measurements: measurements, replay: replay)])[0]
     }
 
-    /// Stores several messages in one durable transaction (one `fsync`): all or none. Replay
-    /// windows are written in order, so a kid's last window in `batch` is the one kept. Returns
-    /// the row ids, in order.
+    /// Stores several messages in one transaction (one `fsync` under
+    /// ``ReadingsDurability/powerLoss``): all or none. Replay windows are written in order, so a
+    /// kid's last window in `batch` is the one kept. Returns the row ids, in order.
     @discardableResult
     public func append(_ batch: [NewReading]) throws -> [Int64] {
         guard !batch.isEmpty else { return [] }
@@ -274,6 +281,11 @@ public final class ReadingsStore: Sendable {
             }
         }
         return result
+    }
+
+    /// The writer connection's SQLite `synchronous` level (1 NORMAL, 2 FULL), as commits use it.
+    package func writerSynchronousLevel() throws -> Int {
+        try pool.writeWithoutTransaction { try Int.fetchOne($0, sql: "PRAGMA synchronous") ?? -1 }
     }
 
     /// Rows in the store.

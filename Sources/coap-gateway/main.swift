@@ -54,6 +54,7 @@ struct GatewayConfigFile: Decodable {
     var ratePerDevice: Double?
     var lockoutThreshold: Int?
     var lockoutSeconds: Int?
+    var durability: String?
 }
 
 struct RunCommand: AsyncParsableCommand {
@@ -61,7 +62,7 @@ struct RunCommand: AsyncParsableCommand {
 
     @OptionGroup var storage: DataOptions
 
-    @Option(help: "JSON config file (keys: host, port, dtlsPort, plain, certificate, privateKey, ca, maxPayloadBytes, maxRecordsPerMessage, ratePerDevice, lockoutThreshold, lockoutSeconds).")
+    @Option(help: "JSON config file (keys: host, port, dtlsPort, plain, certificate, privateKey, ca, maxPayloadBytes, maxRecordsPerMessage, ratePerDevice, lockoutThreshold, lockoutSeconds, durability).")
     var config: String?
 
     @Option(help: "Address to bind (default 127.0.0.1; 0.0.0.0 or :: for the network).")
@@ -84,6 +85,9 @@ struct RunCommand: AsyncParsableCommand {
 
     @Option(name: .customLong("ca"), help: "CA that device certificates chain to (PEM).")
     var ca: String?
+
+    @Option(help: "What an acknowledged reading survives: process (the gateway killed; default) or power (a power cut too: a flush per commit).")
+    var durability: String?
 
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error, critical.")
     var logLevel: String = "info"
@@ -116,6 +120,12 @@ struct RunCommand: AsyncParsableCommand {
         if let v = file.ratePerDevice { configuration.ratePerDevice = v }
         if let v = file.lockoutThreshold { configuration.lockout.threshold = v }
         if let v = file.lockoutSeconds { configuration.lockout.lockout = .seconds(v) }
+        if let name = durability ?? file.durability {
+            guard let level = ReadingsDurability(rawValue: name) else {
+                throw ValidationError("durability must be process or power, not \(name)")
+            }
+            configuration.readingsDurability = level
+        }
 
         let registry: DeviceRegistry
         let gateway: Gateway

@@ -14,6 +14,16 @@ struct DeviceStoreTests {
         }
     }
 
+    /// Registry changes are flushed to the device before they return (GRDB's pool would quietly
+    /// lower `synchronous` to NORMAL on entering WAL mode if it were set in `prepareDatabase`).
+    @Test func theSQLiteStoreCommitsWithFullSynchronous() throws {
+        let directory = try TemporaryDirectory()
+        let store = try SQLiteDeviceStore(path: directory.file("store.db"))
+        #expect(try store.writerSynchronousLevel() == 2)
+        try store.write { try $0.insertDevice(Device(id: "dev-1")) }
+        #expect(try store.writerSynchronousLevel() == 2)
+    }
+
     @Test(arguments: Kind.allCases)
     func aFailedTransactionLeavesNoTrace(_ kind: Kind) throws {
         let directory = try TemporaryDirectory()

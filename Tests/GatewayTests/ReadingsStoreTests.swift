@@ -45,6 +45,26 @@ import Testing
         #expect(try store.readings(device: "node-9").readings.count == 20)
     }
 
+    /// The durability asked for is the one commits get, on the writer connection: FULL flushes
+    /// the log per commit, NORMAL leaves it to the OS. (GRDB's pool sets NORMAL on entering WAL
+    /// mode, after `prepareDatabase`, so a level set there silently did not last.)
+    @Test(arguments: [(ReadingsDurability.processCrash, 1), (.powerLoss, 2)])
+    func commitsUseTheDurabilityAskedFor(_ durability: ReadingsDurability, level: Int) throws {
+        let path = try Self.temporaryPath()
+        let key = try SecureBytes.random(count: 32)
+        do {
+            let store = try ReadingsStore(path: path, masterKey: key, durability: durability)
+            #expect(store.durability == durability)
+            try store.append(device: "node-9", time: 1_700_000_000, measurements: Self.measurements)
+            #expect(try store.writerSynchronousLevel() == level)
+        }
+        // Reopened with the other level: the level is the connection's, not the file's.
+        let other: ReadingsDurability = durability == .powerLoss ? .processCrash : .powerLoss
+        let reopened = try ReadingsStore(path: path, masterKey: key, durability: other)
+        #expect(try reopened.writerSynchronousLevel() == 3 - level)
+        #expect(try reopened.count() == 1)
+    }
+
     @Test func aBatchKeepsEachKidsLastReplayWindowAcrossARestart() throws {
         let path = try Self.temporaryPath()
         let key = try SecureBytes.random(count: 32)

@@ -31,11 +31,11 @@ import Testing
             #expect(added.status == 0, "\(added)")
         }
 
-        func startGateway() async throws -> (TestSupport.Background, plain: UInt16, dtls: UInt16) {
+        func startGateway(_ extra: [String] = []) async throws -> (TestSupport.Background, plain: UInt16, dtls: UInt16) {
             let portsFile = dir + "/ports-\(UUID().uuidString)"
             let gateway = try TestSupport.Background(
                 try TestSupport.product("coap-gateway"),
-                ["run", "--data", dir + "/data", "--port", "0", "--dtls-port", "0", "--ports-file", portsFile, "--log-level", "warning"])
+                ["run", "--data", dir + "/data", "--port", "0", "--dtls-port", "0", "--ports-file", portsFile, "--log-level", "warning"] + extra)
             for _ in 0..<200 {
                 if let text = try? String(contentsOfFile: portsFile, encoding: .utf8), text.hasSuffix("\n") {
                     let ports = text.split(separator: " ").compactMap { UInt16($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
@@ -51,10 +51,13 @@ import Testing
         SenMLPack([SenMLRecord(baseName: "node-1/", name: "seq", value: Double(i))]).cbor()
     }
 
-    @Test func aKilledGatewayLosesNoAcknowledgedReading() async throws {
+    /// Both durability levels keep what was acknowledged when the process is killed; `power`
+    /// also flushes each commit to the device (see ReadingsStoreTests for the level in force).
+    @Test(arguments: ["process", "power"])
+    func aKilledGatewayLosesNoAcknowledgedReading(durability: String) async throws {
         let setup = try await Provisioned()
         defer { try? FileManager.default.removeItem(atPath: setup.dir) }
-        let (gateway, _, dtls) = try await setup.startGateway()
+        let (gateway, _, dtls) = try await setup.startGateway(["--durability", durability])
         let key = try setup.secret.deriveKey(kid: [0x01])
         let sealer = try Sealer(key: key, deviceID: "node-1", sequenceNumbers: InMemorySequenceNumberSource(startingAt: 1))
         let client = try CoAPClient(configuration: .init(
@@ -86,15 +89,28 @@ import Testing
         #expect(acknowledged.get().count > 10, "the burst got going before the kill")
 
         // A new gateway on the same data: every acknowledged reading is there.
-        let (restarted, _, dtls2) = try await setup.startGateway()
+        let (restarted, _, dtls2) = try await setup.startGateway(["--durability", durability])
         defer { restarted.stop() }
         let reader = try CoAPClient(configuration: .init(dtls: .psk(identity: "node-1", key: PSKKey(hex: setup.pskHex))))
         defer { reader.shutdown() }
+        let health = try await reader.get("coaps://127.0.0.1:\(dtls2)/health")
+        #expect(health.text.contains("\"durability\":\"\(durability)\""), "\(health.text)")
         let response = try await reader.get("coaps://127.0.0.1:\(dtls2)/readings/node-1?limit=1000", accept: .senmlCBOR)
         #expect(response.code == .content)
         let stored = Set(try SenMLPack(cbor: response.payload).records.compactMap { $0.value.map { Int($0) } })
         let lost = acknowledged.get().subtracting(stored)
         #expect(lost.isEmpty, "acknowledged but not stored: \(lost.sorted().prefix(20))")
+    }
+
+    @Test func anUnknownDurabilityIsRefusedBeforeAnythingStarts() async throws {
+        let setup = try await Provisioned()
+        defer { try? FileManager.default.removeItem(atPath: setup.dir) }
+        let r = try await TestSupport.run(
+            try TestSupport.product("coap-gateway"),
+            ["run", "--data", setup.dir + "/data", "--durability", "fast", "--port", "0", "--dtls-port", "0"], timeout: 20)
+        #expect(r.status != 0)
+        #expect(r.stderr.contains("durability must be process or power, not fast"), "\(r)")
+        #expect(!FileManager.default.fileExists(atPath: setup.dir + "/data/readings.db"))
     }
 
     @Test func aWrongMasterKeyStopsTheGatewayWithAClearMessage() async throws {
