@@ -21,6 +21,8 @@ public final class ReadingsStore: Sendable {
         var ciphers: [Int64: AEADCipher]
         var current: Int64
         var nextRowID: Int64
+        /// The highest row id `readings_by_device` covers (see ReadingsStore+DeviceIndex).
+        var indexedUpTo: Int64
         let wrapper: AEADCipher
     }
 
@@ -72,8 +74,9 @@ public final class ReadingsStore: Sendable {
                 CREATE TABLE replay_windows (kid BLOB PRIMARY KEY, highest INTEGER, bitmap INTEGER NOT NULL);
                 """)
         }
+        migrator.registerMigration("v2-bulk-device-index", migrate: Self.migrateToDeviceIndex)
         try migrator.migrate(pool)
-        let (ciphers, current, next) = try pool.write { db -> ([Int64: AEADCipher], Int64, Int64) in
+        let (ciphers, current, next, indexed) = try pool.write { db -> ([Int64: AEADCipher], Int64, Int64, Int64) in
             var keys: [Int64: AEADCipher] = [:]
             for row in try Row.fetchAll(db, sql: "SELECT id, nonce, wrapped FROM data_keys") {
                 let id: Int64 = row["id"]
@@ -93,9 +96,9 @@ public final class ReadingsStore: Sendable {
                 keys[1] = try Self.insertDataKey(id: 1, db: db, wrapper: wrapper)
             }
             let next = (try Int64.fetchOne(db, sql: "SELECT MAX(id) FROM readings") ?? 0) + 1
-            return (keys, current, next)
+            return (keys, current, next, try Self.indexedUpTo(db))
         }
-        keys = Locked(Keys(ciphers: ciphers, current: current, nextRowID: next, wrapper: wrapper))
+        keys = Locked(Keys(ciphers: ciphers, current: current, nextRowID: next, indexedUpTo: indexed, wrapper: wrapper))
     }
 
     private static func unwrapDataKey(id: Int64, db: Database, wrapper: AEADCipher) throws -> AEADCipher? {
@@ -172,6 +175,7 @@ public final class ReadingsStore: Sendable {
         // the lock, so ids are dense and never reused.
         return try keys.withLock { keys in
             let first = keys.nextRowID
+            let indexTo = first - 1 - keys.indexedUpTo >= Self.indexBatch ? first - 1 : keys.indexedUpTo
             let keyID = encryptsContent ? keys.current : 0
             let cipher = encryptsContent ? keys.ciphers[keyID] : nil
             if encryptsContent, cipher == nil { throw GatewayError("no data key \(keyID)") }
@@ -189,6 +193,8 @@ public final class ReadingsStore: Sendable {
             }
             do {
                 try pool.writeInCachedTransaction { db in
+                    // Index in bulk what earlier commits left unindexed (see ReadingsStore+DeviceIndex).
+                    if indexTo > keys.indexedUpTo { try Self.index(db, after: keys.indexedUpTo, through: indexTo) }
                     let insert = try SQLiteInsert(db.cachedStatement(
                         sql: "INSERT INTO readings (id, device, time, key_id, nonce, content) VALUES (?, ?, ?, ?, ?, ?)"))
                     let window = try SQLiteInsert(db.cachedStatement(
@@ -214,6 +220,7 @@ public final class ReadingsStore: Sendable {
                 throw GatewayError("the readings store could not commit: \(error)")
             }
             checkpointer.didCommit()
+            keys.indexedUpTo = max(keys.indexedUpTo, indexTo)
             keys.nextRowID += Int64(batch.count)
             return (0..<batch.count).map { first + Int64($0) }
         }
@@ -246,14 +253,11 @@ public final class ReadingsStore: Sendable {
         public var corruptRows: Int
     }
 
-    /// A device's readings since `since` (seconds since the epoch), newest last, at most `limit`
-    /// (the newest ones).
+    /// A device's readings that arrived at or after `since` (seconds since the epoch), at most
+    /// `limit` (the newest ones), oldest first. Order is by arrival time, then by row id.
     public func readings(device: String, since: Double? = nil, limit: Int = 100) throws -> QueryResult {
         let rows = try pool.read { db in
-            try Row.fetchAll(db, sql: """
-                SELECT * FROM (SELECT id, device, time, key_id, nonce, content FROM readings
-                WHERE device = ? AND time >= ? ORDER BY id DESC LIMIT ?) ORDER BY id
-                """, arguments: [device, since ?? -Double.greatestFiniteMagnitude, max(1, limit)])
+            try Self.newestRows(db, device: device, since: since ?? -Double.greatestFiniteMagnitude, limit: max(1, limit)).reversed()
         }
         var result = QueryResult(readings: [], corruptRows: 0)
         keys.withLock { keys in

@@ -163,6 +163,83 @@ import Testing
     }
 }
 
+extension ReadingsStoreTests {
+    /// What a query should return, from a list of (id, device, time) in arrival order: the newest
+    /// `limit` by (time, id) from `since` on, oldest first.
+    static func expected(_ rows: [(id: Int64, device: String, time: Double)], device: String, since: Double, limit: Int) -> [Int64] {
+        let mine = rows.filter { $0.device == device && $0.time >= since }
+            .sorted { $0.time != $1.time ? $0.time > $1.time : $0.id > $1.id }
+        return mine.prefix(limit).reversed().map(\.id)
+    }
+
+    /// Queries read the bulk-indexed rows and the unindexed tail as one: across the boundary,
+    /// with `since` and `limit`, with a clock that stepped back, and after a restart.
+    @Test func queriesSeeIndexedAndUnindexedRowsAlike() throws {
+        let path = try Self.temporaryPath()
+        let key = try SecureBytes.random(count: 32)
+        let devices = ["node-1", "node-2", "node-3"]
+        var rows: [(id: Int64, device: String, time: Double)] = []
+        func check(_ store: ReadingsStore, _ note: String) throws {
+            for device in devices + ["node-none"] {
+                for (since, limit) in [(-1.0, 100), (-1.0, 1000), (2_000.0, 1000), (2_400.0, 7), (2_595.0, 50), (9_999.0, 5)] {
+                    let got = try store.readings(device: device, since: since, limit: limit)
+                    #expect(got.corruptRows == 0)
+                    #expect(got.readings.map(\.id) == Self.expected(rows, device: device, since: since, limit: limit),
+                            "\(note): \(device) since \(since) limit \(limit)")
+                }
+            }
+        }
+        do {
+            let store = try ReadingsStore(path: path, masterKey: key)
+            // 2,600 readings in batches of 40: the index is brought up twice (at ~1,024 and
+            // ~2,048 rows); the last ~550 are only in the tail.
+            var time = 0.0
+            for batch in 0..<65 {
+                var news: [ReadingsStore.NewReading] = []
+                for i in 0..<40 {
+                    time += 1
+                    // The clock steps back an hour once, in the tail and in the indexed part.
+                    let at = (batch == 10 || batch == 60) && i == 5 ? time - 3_600 : time
+                    news.append(.init(device: devices[(batch + i) % 3], time: at, measurements: Self.measurements))
+                }
+                let ids = try store.append(news)
+                rows += zip(ids, news).map { (id: $0, device: $1.device, time: $1.time) }
+            }
+            try check(store, "before restart")
+        }
+        let reopened = try ReadingsStore(path: path, masterKey: key)
+        try check(reopened, "after restart")
+        try reopened.append(device: "node-2", time: 5_000, measurements: Self.measurements)
+        rows.append((id: 2_601, device: "node-2", time: 5_000))
+        try check(reopened, "after restart and one more")
+    }
+
+    /// A store written by the first schema (per-row (device, time) index) is indexed in bulk on
+    /// first open, and its readings read the same.
+    @Test func aFirstSchemaStoreIsMigratedAndReadsTheSame() throws {
+        let path = try Self.temporaryPath()
+        let key = try SecureBytes.random(count: 32)
+        var before: [Int64] = []
+        do {
+            let store = try ReadingsStore(path: path, masterKey: key)
+            for t in 0..<30 { try store.append(device: t % 2 == 0 ? "node-9" : "node-8", time: Double(t), measurements: Self.measurements) }
+            before = try store.readings(device: "node-9", since: 10, limit: 100).readings.map(\.id)
+        }
+        // Back to the first schema, as a store from before the bulk index was.
+        let downgrade = """
+            DROP TABLE readings_by_device; DROP TABLE index_state;
+            CREATE INDEX readings_by_device_time ON readings (device, time);
+            DELETE FROM grdb_migrations WHERE identifier = 'v2-bulk-device-index';
+            """
+        #expect(try ChildProcessRunner.run("/usr/bin/sqlite3", [path, downgrade]) == 0)
+        let store = try ReadingsStore(path: path, masterKey: key)
+        #expect(try store.readings(device: "node-9", since: 10, limit: 100).readings.map(\.id) == before)
+        #expect(before == Array(stride(from: 11, through: 29, by: 2)))
+        try store.append(device: "node-9", time: 30, measurements: Self.measurements)
+        #expect(try store.readings(device: "node-9", since: 28, limit: 100).readings.map(\.id) == [29, 31])
+    }
+}
+
 /// Runs a tool to completion (short-lived, so a blocking wait is fine here).
 enum ChildProcessRunner {
     static func run(_ path: String, _ arguments: [String]) throws -> Int32 {
