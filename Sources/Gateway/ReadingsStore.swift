@@ -308,13 +308,17 @@ public final class ReadingsStore: Sendable {
                 return id
             }
         }
-        var total = 0
+        // Walks the table once in id order (a cursor, not a rescan from the start per batch); a
+        // batch whose rows are all corrupt does not end the walk early.
+        var (total, after) = (0, Int64(0))
         while true {
             // Batches under the lock: ingestion waits at most one batch.
-            let done = try keys.withLock { keys in
-                try pool.write { db -> Int in
-                    let rows = try Row.fetchAll(db, sql: "SELECT id, device, time, key_id, nonce, content FROM readings WHERE key_id <> ? LIMIT ?",
-                                                arguments: [newID, batchSize])
+            let (read, last, moved) = try keys.withLock { keys in
+                try pool.write { db -> (Int, Int64, Int) in
+                    let rows = try Row.fetchAll(db, sql: """
+                        SELECT id, device, time, key_id, nonce, content FROM readings
+                        WHERE id > ? AND key_id <> ? ORDER BY id LIMIT ?
+                        """, arguments: [after, newID, batchSize])
                     var moved = 0
                     for row in rows {
                         let id: Int64 = row["id"], device: String = row["device"], time: Double = row["time"]
@@ -328,12 +332,12 @@ public final class ReadingsStore: Sendable {
                                        arguments: [newID, Data(nonce), Data(sealed), id])
                         moved += 1
                     }
-                    return rows.count == batchSize && moved > 0 ? -moved : moved
+                    return (rows.count, rows.last.map { $0["id"] } ?? after, moved)
                 }
             }
             checkpointer.didCommit()
-            total += abs(done)
-            if done >= 0 { break }
+            (total, after) = (total + moved, last)
+            if read < batchSize { break }
         }
         return total
     }

@@ -214,6 +214,24 @@ extension ReadingsStoreTests {
         try check(reopened, "after restart and one more")
     }
 
+    /// Rekeying walks past rows it cannot open: a whole batch of edited rows does not end it.
+    @Test func rekeyGoesPastABatchOfCorruptRows() throws {
+        let path = try Self.temporaryPath()
+        let key = try SecureBytes.random(count: 32)
+        do {
+            let store = try ReadingsStore(path: path, masterKey: key)
+            for t in 0..<30 { try store.append(device: "node-9", time: Double(t), measurements: Self.measurements) }
+        }
+        let edit = "UPDATE readings SET content = substr(content, 1, 5) || X'FF' || substr(content, 7) WHERE id <= 10;"
+        #expect(try ChildProcessRunner.run("/usr/bin/sqlite3", [path, edit]) == 0)
+        let store = try ReadingsStore(path: path, masterKey: key)
+        #expect(try store.rekey(batchSize: 10) == 20)
+        let after = try store.readings(device: "node-9", limit: 100)
+        #expect(after.readings.map(\.id) == Array(11...30))
+        #expect(after.corruptRows == 10)
+        #expect(try store.rekey(batchSize: 7) == 20, "a second rekey moves every good row again")
+    }
+
     /// A store written by the first schema (per-row (device, time) index) is indexed in bulk on
     /// first open, and its readings read the same.
     @Test func aFirstSchemaStoreIsMigratedAndReadsTheSame() throws {
