@@ -32,10 +32,12 @@ static inline void scoap_log(coap_log_t level, const char *message) {
 
 static inline int scoap_eventfd(void) { return eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC); }
 
-/// Handles input that is ready now, up to `rounds` epoll batches, without the per-call work of
-/// coap_io_process: coap_io_prepare_epoll (a scan of every session's timers and a
-/// timerfd_settime), coap_expire_cache_entries, coap_check_async. The caller runs
-/// coap_io_process again soon after, which does those. Returns the events handled.
+/// Handles input that is ready now, up to `rounds` epoll batches, without coap_io_process's
+/// coap_expire_cache_entries and coap_check_async; the caller runs coap_io_process again soon
+/// after, which does those. Returns the events handled.
+/// Not saved: in libcoap 4.3.1 coap_io_do_epoll itself ends every batch with
+/// coap_io_prepare_epoll (a scan of every session's timers and a timerfd_settime), so each
+/// round here costs that scan too.
 /// (struct epoll_event is packed on x86-64: kept on the C side.)
 static inline int scoap_io_drain_ready(coap_context_t *ctx, int rounds) {
     struct epoll_event events[16];

@@ -228,9 +228,10 @@ final class LibCoAPEndpoint: @unchecked Sendable {
             coap_io_process(context, noWait)
             if ioActivity {
                 // More datagrams are likely queued: handle what is ready before going round
-                // (jobs, timers, then coap_io_process, whose timer scan and timerfd re-arm per
-                // call were ~6% of a loaded gateway's CPU, one timerfd_settime per request).
-                // Bounded, so jobs and timers wait at most 64 datagrams.
+                // (jobs, timers, then coap_io_process). Bounded, so jobs and timers wait at most
+                // 64 datagrams. Each batch still re-arms libcoap's timerfd (see shim.h); a loop
+                // that drained without coap_io_do_epoll's re-arm and prepared once per turn
+                // measured no faster side by side.
                 _ = scoap_io_drain_ready(context, Self.drainRounds)
                 continue
             }
