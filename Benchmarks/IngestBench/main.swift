@@ -1,4 +1,4 @@
-// ingest-bench: the Gateway library on loopback, for Benchmarks/run-ingest-bench.sh.
+// ingest-bench: the Gateway library on loopback, for the ingestion rows of Benchmarks/run-coap-bench.sh.
 //
 //   ingest-bench DATA-DIR PAYLOAD-FILE [--devices N] [--messages M] [--no-encryption]
 //                [--durability process|power] [--psk IDENTITY:KEY] [--device-psk KEY]
@@ -7,7 +7,8 @@
 // device (default 20000; a three-value SenML CBOR pack, as coap-node sends) in sequence-number
 // order and writes them to PAYLOAD-FILE for `coap-load -f`. Then serves a Gateway on 127.0.0.1
 // (plain CoAP on a free port, printed as "listening on PORT"; each reading committed before its
-// 2.01, SQLite in DATA-DIR, --durability as coap-gateway's, default process) until SIGTERM or SIGINT, and prints "stored=S commits=C" before exiting 0.
+// 2.01, SQLite in DATA-DIR, --durability as coap-gateway's, default process) until SIGTERM or
+// SIGINT, and prints "stored=S commits=C" before exiting 0.
 //
 // --no-encryption stores the reading content in clear: the baseline against which encryption at
 // rest is measured (a package-only switch of the Gateway library, not a product option).
