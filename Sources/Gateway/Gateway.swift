@@ -223,7 +223,7 @@ public final class Gateway: Service, Sendable {
     }
 
     static func health(store: ReadingsStore, ingestor: ReadingIngestor, started: Date) -> CoAPResponse {
-        let count = try? store.count()
+        let count = try? store.total()
         let object: [String: Any] = [
             "status": count == nil ? "degraded" : "ok",
             "uptime_s": Int(Date().timeIntervalSince(started)),

@@ -191,6 +191,7 @@ extension ReadingsStoreTests {
         }
         do {
             let store = try ReadingsStore(path: path, masterKey: key)
+            #expect(try store.total() == 0)
             // 2,600 readings in batches of 40: the index is brought up twice (at ~1,024 and
             // ~2,048 rows); the last ~550 are only in the tail.
             var time = 0.0
@@ -206,6 +207,7 @@ extension ReadingsStoreTests {
                 rows += zip(ids, news).map { (id: $0, device: $1.device, time: $1.time) }
             }
             try check(store, "before restart")
+            #expect(try store.total() == 2_600 && store.count() == 2_600)
         }
         let reopened = try ReadingsStore(path: path, masterKey: key)
         try check(reopened, "after restart")
