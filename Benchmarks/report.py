@@ -53,6 +53,8 @@ def target_for(name):
         return 0.9, "#10 encryption at rest vs in clear"
     if name.startswith("power-loss durability"):
         return None, "cost of --durability power"
+    if name.startswith("gateway GET"):
+        return None, "#6 the gateway's own GETs vs coap-server-openssl"
     if name.startswith("ingest vs GET"):
         return 0.5, "#6 ingestion vs plain GETs"
     if name.startswith("DTLS"):
