@@ -20,7 +20,7 @@
 #                before the 2.01, encrypted at rest), ingest-clear = the same with readings
 #                stored in clear, ingest-power = the same with --durability power (a flush to
 #                the device per commit), gateway-get = the same Gateway answering GET
-#                /.well-known/core (its CoAP baseline: no store, no seal)
+#                /health (its own handler, ~170 bytes of JSON: no seal, no commit)
 #   PIN=0        1: pin the server to CPU 1 and the load generator to CPU 0 (taskset), when there
 #                are at least 2 CPUs
 #   SKIP_BUILD=1 use the binaries already built
@@ -246,7 +246,7 @@ run_one() {
         libcoap) start_libcoap ;;
         aiocoap) start_aiocoap ;;
         ingest|ingest-clear|ingest-power) start_ingest "$which"; path=/readings; extra=(-f "$WORK/payloads") ;;
-        gateway-get) start_ingest "$which"; path=/.well-known/core ;;
+        gateway-get) start_ingest "$which"; path=/health ;;
         *) log "unknown server $which"; exit 1 ;;
     esac
     # shellcheck disable=SC2086
@@ -330,7 +330,7 @@ label() {  # label SERVER -> what the table calls it
         ingest) echo "Gateway POST sealed, encrypted at rest" ;;
         ingest-clear) echo "Gateway POST sealed, stored in clear" ;;
         ingest-power) echo "Gateway POST sealed, flushed to the device per commit" ;;
-        gateway-get) echo "Gateway GET /.well-known/core" ;;
+        gateway-get) echo "Gateway GET /health" ;;
     esac
 }
 fmt1() { printf '%.1f' "$1"; }
@@ -363,7 +363,7 @@ fmt1() { printf '%.1f' "$1"; }
     echo "Server CPU = the server process's utime+stime over the measured window / successful requests. Load-gen CPU % near 100 means the single-threaded load generator, not the server, sets the rate: then compare server CPU per request."
     echo "Other CPU = what other processes on this shared machine took during the window (% of one CPU, /proc/stat minus server and load generator); runs above ${OTHER_MAX}% were repeated up to ${RETRIES} times, and 'noisy runs' counts those kept anyway."
     echo "DTLS rows: DTLS 1.2 with a pre-shared key (identity \"$PSK_IDENTITY\", a random key made for the run, the same for both servers; OpenSSL picks the suite on both sides). 'new session' runs open a session per request — cookie exchange, full PSK handshake, one GET, close_notify — so rps there is new sessions per second."
-    echo "Ingestion rows: 16 devices, one session each (-s 16) or one (-s 1); each POST /readings carries a new sealed reading (COSE_Encrypt0, AES-CCM-16-64-128, a three-value SenML CBOR pack, ~110 bytes) made before the run, and 2.01 comes only after the SQLite commit (WAL, synchronous=NORMAL: the default --durability process, kept if the gateway is killed; 'flushed to the device per commit' is --durability power, synchronous=FULL). A commit worker stores what arrived meanwhile in one transaction and answers each reading on its held-back ACK (one datagram each way). 'stored in clear' is the same gateway with encryption at rest switched off (a benchmark-only switch). 'Gateway GET /.well-known/core' is the same gateway answering a GET of its link-format resource list: its CoAP baseline, no store, no seal."
+    echo "Ingestion rows: 16 devices, one session each (-s 16) or one (-s 1); each POST /readings carries a new sealed reading (COSE_Encrypt0, AES-CCM-16-64-128, a three-value SenML CBOR pack, ~110 bytes) made before the run, and 2.01 comes only after the SQLite commit (WAL, synchronous=NORMAL: the default --durability process, kept if the gateway is killed; 'flushed to the device per commit' is --durability power, synchronous=FULL). A commit worker stores what arrived meanwhile in one transaction and answers each reading on its held-back ACK (one datagram each way). 'stored in clear' is the same gateway with encryption at rest switched off (a benchmark-only switch). 'Gateway GET /health' is the same gateway answering GET /health (its own handler, ~170 bytes of JSON; no seal, no commit)."
     echo "Request: GET / (no other options); response: 2.05, Max-Age 0x2ffff, 138-byte text — the same bytes from both servers."
     echo
     echo "Machine: $(nproc) CPUs, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//'), kernel $(uname -r); load average $START_LOAD at start, $END_LOAD at end. Started with: ${SERVER_PIN[*]:-nothing} (servers), ${LOAD_PIN[*]:-nothing} (load generator)."

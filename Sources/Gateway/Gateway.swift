@@ -74,8 +74,9 @@ public final class Gateway: Service, Sendable {
         router.on(.get, "/readings/{device}", attributes: .init(resourceTypes: ["securecoap.readings"], observable: true), synchronous: { request in
             Self.readings(request, requester: deviceOf(request), directory: directory, store: store, monitor: monitor)
         })
+        let probe = HealthProbe(store: store)
         router.on(.get, "/health", attributes: .init(resourceTypes: ["securecoap.health"], contentFormats: [.json]), synchronous: { _ in
-            Self.health(store: store, ingestor: ingestor, started: started)
+            Self.health(store: store, probe: probe, ingestor: ingestor, started: started)
         })
         router.on(.get, "/security", attributes: .init(resourceTypes: ["securecoap.security"], contentFormats: [.json]), synchronous: { request in
             guard let requester = deviceOf(request), directory.device(requester)?.isAdmin == true else {
@@ -222,20 +223,14 @@ public final class Gateway: Service, Sendable {
         return response
     }
 
-    static func health(store: ReadingsStore, ingestor: ReadingIngestor, started: Date) -> CoAPResponse {
-        let count = try? store.total()
-        let object: [String: Any] = [
-            "status": count == nil ? "degraded" : "ok",
-            "uptime_s": Int(Date().timeIntervalSince(started)),
-            "store": count == nil ? "unavailable" : "ok",
-            "durability": store.durability.rawValue,
-            "readings_total": count ?? -1,
-            "readings_since_start": ingestor.stored.withLock { $0 },
-            "commits_since_start": ingestor.commits.withLock { $0 },
-            "records_dropped_by_allow_list": ingestor.droppedByAllowList.withLock { $0 },
-        ]
+    static func health(store: ReadingsStore, probe: HealthProbe, ingestor: ReadingIngestor, started: Date) -> CoAPResponse {
+        let report = HealthReport(
+            storeReadable: probe.storeReadable(), uptimeSeconds: Int(Date().timeIntervalSince(started)), durability: store.durability,
+            readingsTotal: store.committedTotal, readingsSinceStart: ingestor.stored.withLock { $0 },
+            commitsSinceStart: ingestor.commits.withLock { $0 },
+            recordsDroppedByAllowList: ingestor.droppedByAllowList.withLock { $0 })
         var response = CoAPResponse(code: .content)
-        response.payload = Array((try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data())
+        response.payload = report.json()
         response.options.contentFormat = .json
         return response
     }

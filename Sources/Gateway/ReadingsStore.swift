@@ -300,6 +300,10 @@ public final class ReadingsStore: Sendable {
     /// highest id. ``count()`` says the same by scanning.
     public func total() throws -> Int { try pool.read { try Int.fetchOne($0, sql: "SELECT MAX(id) FROM readings") ?? 0 } }
 
+    /// ``total()`` as this process knows it, without reading the store: the rows it found at
+    /// opening plus those it has committed since (this process is the store's only writer).
+    public var committedTotal: Int { keys.withLock { Int($0.nextRowID - 1) } }
+
     /// Makes a new data key and re-encrypts every reading under it, in batches, while ingestion
     /// goes on (new readings use the new key at once). Returns the rows re-encrypted.
     @discardableResult

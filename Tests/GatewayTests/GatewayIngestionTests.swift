@@ -256,6 +256,12 @@ import Testing
         #expect(try await node1.get("\(f.secure)/security").code == .forbidden)
         let health = try await node1.get("\(f.secure)/health")
         #expect(health.text.contains("\"readings_total\":1"), "\(health.text)")
+        #expect(health.contentFormat == .json)
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(health.payload)) as? [String: Any], "\(health.text)")
+        #expect(Set(object.keys) == ["commits_since_start", "durability", "readings_since_start", "readings_total",
+                                     "records_dropped_by_allow_list", "status", "store", "uptime_s"])
+        #expect(object["status"] as? String == "ok" && object["store"] as? String == "ok" && object["durability"] as? String == "process")
+        #expect(object["readings_since_start"] as? Int == 1 && (object["commits_since_start"] as? Int ?? 0) >= 1)
         let plain = try CoAPClient()
         defer { plain.shutdown() }
         #expect(try await plain.get("\(f.plain)/readings/node-1").code == .unauthorized, "no identity over plain CoAP")

@@ -207,9 +207,10 @@ extension ReadingsStoreTests {
                 rows += zip(ids, news).map { (id: $0, device: $1.device, time: $1.time) }
             }
             try check(store, "before restart")
-            #expect(try store.total() == 2_600 && store.count() == 2_600)
+            #expect(try store.total() == 2_600 && store.count() == 2_600 && store.committedTotal == 2_600)
         }
         let reopened = try ReadingsStore(path: path, masterKey: key)
+        #expect(reopened.committedTotal == 2_600)
         try check(reopened, "after restart")
         try reopened.append(device: "node-2", time: 5_000, measurements: Self.measurements)
         rows.append((id: 2_601, device: "node-2", time: 5_000))
