@@ -6,8 +6,9 @@
 # targets their DTLS ports), and with `-N` every request is a new DTLS session (handshake + GET).
 # Ingestion rows compare the Gateway (Benchmarks/IngestBench: sealed SenML readings POSTed and
 # committed before the 2.01, encrypted at rest) with the same without encryption at rest, with
-# coap-server-openssl answering GETs, and the same gateway's own GETs with libcoap's. Prints a Markdown table and writes it to
-# Benchmarks/out/coap-bench.md (raw lines in Benchmarks/out/coap-bench-raw.txt).
+# coap-server-openssl answering GETs, and the same gateway's own GETs with libcoap's. Prints a
+# Markdown table and writes it to Benchmarks/out/coap-bench.md (raw lines in
+# Benchmarks/out/coap-bench-raw.txt).
 #
 #   bash Benchmarks/run-coap-bench.sh
 #

@@ -2,16 +2,17 @@ import GRDB
 
 /// The readings-by-device index, kept up in bulk.
 ///
-/// `readings` itself has no index: a commit appends rows in id order and dirties one or two
-/// pages, whatever devices its readings come from. `readings_by_device` (device, time, id) finds
+/// `readings` itself has no index: a commit appends rows in id order and dirties the table's
+/// last page or two, whatever devices its readings come from. `readings_by_device` (device, time, id) finds
 /// a device's rows, newest first and from a time on; it is brought up to date in bulk, ``indexBatch`` rows at a time, inside an
 /// ordinary commit, and `index_state.upto` says how far it reaches. A query reads both parts in
 /// one snapshot: the indexed rows through the index, the few newer ones by scanning the tail.
 ///
 /// Why: with an index updated per row, every commit dirtied a leaf per device it held (16
-/// devices → ~16 pages written to the WAL per commit of ~35 readings), and the index cost ~20%
-/// of the gateway's CPU per reading. In bulk, a leaf is written once per ~``indexBatch``/devices
-/// rows (`ingest-bench`, 16 devices × 4 in flight: ~+13% readings per second).
+/// devices → ~16 pages written to the WAL per commit of ~35 readings); an experiment without
+/// any index ran +24–35% faster. In bulk, a leaf is written once per ~``indexBatch``/devices
+/// rows: +8% readings per second side by side (`ingest-bench`, 16 devices × 4 in flight, 6
+/// rounds; per-round median +11%).
 extension ReadingsStore {
     /// Rows left unindexed before a commit indexes them: the most a query scans unindexed.
     static let indexBatch: Int64 = 1024
