@@ -2,12 +2,17 @@ import CoAP
 import Sealing
 import SenML
 
-/// A reading that passed every check and waits to be committed.
+/// A message that passed every check the CoAP loop makes and waits for the commit worker, which
+/// reads its SenML (see ``ReadingIngestor/measurements(of:now:)``) and stores it.
 struct PreparedReading: Sendable {
     /// The authenticated device.
     var deviceID: String
-    /// Resolved measurements, names under the device, allow-list applied.
-    var measurements: [SenMLMeasurement]
+    /// The SenML pack (the opened plaintext, when the message was sealed) and its format
+    /// (``ContentFormat/senmlCBOR`` or ``ContentFormat/senmlJSON``).
+    var body: [UInt8]
+    var format: ContentFormat
+    /// The device's allow-list of SenML names, as the directory gave it when the message came.
+    var allowedNames: Set<String>?
     /// The opened seal, when the message was sealed (its number is recorded on commit).
     var opened: OpenedPayload?
     /// The message as received, and who sent it: a retransmission is recognised by both.

@@ -63,7 +63,8 @@ final class ReadingIngestor: Sendable {
         }
     }
 
-    private func refuse(_ code: CoAPResponseCode, _ event: SecurityMonitor.Event?, device: String?, peer: String, _ message: String) -> CoAPResponse {
+    /// Records `event` (when given) and returns the refusal's answer.
+    func refuse(_ code: CoAPResponseCode, _ event: SecurityMonitor.Event?, device: String?, peer: String, _ message: String) -> CoAPResponse {
         if let event { monitor.record(event, deviceID: device, address: peer, detail: message) }
         var response = CoAPResponse(text: message)
         response.code = code
@@ -117,8 +118,10 @@ final class ReadingIngestor: Sendable {
         case ready(PreparedReading)
     }
 
-    /// Every check before the store: limits, lockouts, the seal, the device, access, rate, SenML,
-    /// base names and the allow-list.
+    /// The checks made on the loop thread: limits, lockouts, the seal, the device, access, rate and
+    /// the content format. The SenML itself (base names, names, the allow-list) is read by the
+    /// commit worker, which answers a refused pack in its batch: the answer waits for the commit
+    /// either way, and the loop thread is the one that limits the ingestion rate.
     func prepare(_ request: CoAPRequest, channelDevice: String?) -> Preparation {
         func refuse(_ code: CoAPResponseCode, _ event: SecurityMonitor.Event?, device: String?, peer: String, _ message: String) -> Preparation {
             .refused(self.refuse(code, event, device: device, peer: peer, message))
@@ -195,40 +198,9 @@ final class ReadingIngestor: Sendable {
         guard rateLimiter.allow(deviceID) else {
             return refuse(.tooManyRequests, .rateLimited, device: deviceID, peer: peer, "more than \(limits.ratePerDevice) messages per second")
         }
-        let pack: SenMLPack
-        do throws(SenMLError) {
-            switch format {
-            case .senmlCBOR: pack = try SenMLPack(cbor: body, maxRecords: limits.maxRecords)
-            case .senmlJSON: pack = try SenMLPack(json: body, maxRecords: limits.maxRecords)
-            default:
-                return refuse(.unsupportedContentFormat, .malformed, device: deviceID, peer: peer, "readings are SenML JSON (110) or CBOR (112)")
-            }
-        } catch {
-            if error.code == .tooManyRecords {
-                return refuse(.requestEntityTooLarge, .oversized, device: deviceID, peer: peer, error.message)
-            }
-            return refuse(.badRequest, .malformed, device: deviceID, peer: peer, error.message)
-        }
-        for r in pack.records {
-            if let bn = r.baseName, !Self.isOwn(name: bn, of: deviceID) {
-                return refuse(.forbidden, .foreignBaseName, device: deviceID, peer: peer, "the base name names another device")
-            }
-        }
-        var measurements: [SenMLMeasurement]
-        do { measurements = try pack.resolved() } catch {
-            return refuse(.badRequest, .malformed, device: deviceID, peer: peer, error.message)
-        }
-        // Names without a base name are the device's own.
-        for i in measurements.indices where !Self.isOwn(name: measurements[i].name, of: deviceID) {
-            measurements[i].name = deviceID + "/" + measurements[i].name
-        }
-        if let allowed = record.allowedNames {
-            let before = measurements.count
-            measurements.removeAll { m in
-                let short = m.name.dropFirst(deviceID.count).drop { $0 == "/" || $0 == ":" }
-                return !allowed.contains(String(short))
-            }
-            droppedByAllowList.withLock { $0 += before - measurements.count }
+        // The pack itself is read by the commit worker (``measurements(of:now:)``), off this thread.
+        guard let senml = format, senml == .senmlCBOR || senml == .senmlJSON else {
+            return refuse(.unsupportedContentFormat, .malformed, device: deviceID, peer: peer, "readings are SenML JSON (110) or CBOR (112)")
         }
         if let opened {
             let key = SealedMessageID(kid: opened.kid, sequenceNumber: opened.sequenceNumber)
@@ -249,19 +221,20 @@ final class ReadingIngestor: Sendable {
             }
         }
         return .ready(PreparedReading(
-            deviceID: deviceID, measurements: measurements, opened: opened, payload: request.payload,
-            peer: request.peer))
+            deviceID: deviceID, body: body, format: senml, allowedNames: record.allowedNames, opened: opened,
+            payload: request.payload, peer: request.peer))
     }
 
     /// Whether a SenML name (or base name) is the device's: its id, or its id then `/` or `:` and more
-    /// (compared without building the prefixes).
+    /// (compared in place, without building the prefixes: this runs for every name of every reading).
     static func isOwn(name: String, of deviceID: String) -> Bool {
-        var rest = name.utf8[...]
-        for byte in deviceID.utf8 {
-            guard rest.first == byte else { return false }
-            rest = rest.dropFirst()
+        var name = name, deviceID = deviceID
+        return name.withUTF8 { n in
+            deviceID.withUTF8 { d in
+                guard n.count >= d.count, d.isEmpty || memcmp(n.baseAddress!, d.baseAddress!, d.count) == 0 else { return false }
+                return n.count == d.count || n[d.count] == UInt8(ascii: "/") || n[d.count] == UInt8(ascii: ":")
+            }
         }
-        return rest.isEmpty || rest.first == UInt8(ascii: "/") || rest.first == UInt8(ascii: ":")
     }
 
     /// The answer to a sealed message whose number was used: 2.01 again for a retransmission of
@@ -277,56 +250,74 @@ final class ReadingIngestor: Sendable {
                       "replayed message (kid \(Hex.encode(kid)), sequence \(sequenceNumber))")
     }
 
-    /// Stores `batch` in one durable transaction, then answers each reading: 2.01 when committed,
-    /// 5.03 when not (nothing of the batch is stored then, and no sequence number is used up).
+    /// Reads each message's SenML (refusing those ``measurements(of:now:)`` refuses), stores the
+    /// rest in one durable transaction, then answers each message in order: 2.01 when committed,
+    /// its refusal, or 5.03 when the commit failed (nothing of the batch is stored then, and no
+    /// sequence number is used up).
     func commit(_ batch: [PreparedReading]) -> [CoAPResponse] {
         let now = Date().timeIntervalSince1970
+        var answers = Array(repeating: CoAPResponse.status(.created), count: batch.count)
         // Each kid's window as it will be once the batch's numbers are recorded, in order.
         var windows: [[UInt8]: ReplayWindow] = [:]
-        let rows = batch.map { reading -> ReadingsStore.NewReading in
-            var row = ReadingsStore.NewReading(device: reading.deviceID, time: now, measurements: reading.measurements)
+        var rows: [ReadingsStore.NewReading] = []
+        var kept: [Int] = []
+        rows.reserveCapacity(batch.count)
+        kept.reserveCapacity(batch.count)
+        for (i, reading) in batch.enumerated() {
+            let measurements: [SenMLMeasurement]
+            do { measurements = try self.measurements(of: reading, now: now) } catch {
+                answers[i] = error.response
+                continue
+            }
+            var row = ReadingsStore.NewReading(device: reading.deviceID, time: now, measurements: measurements)
             if let opened = reading.opened {
                 var window = windows[opened.kid] ?? ring.replayWindow(ofKid: opened.kid) ?? ReplayWindow()
                 _ = window.record(opened.sequenceNumber)
                 windows[opened.kid] = window
                 row.replay = (opened.kid, window)
             }
-            return row
+            rows.append(row)
+            kept.append(i)
         }
-        let committed: Bool
-        do {
-            try store.append(rows)
-            committed = true
-        } catch {
-            logger.error("readings not stored", metadata: ["count": "\(batch.count)", "error": "\(error)"])
-            committed = false
+        var committed = true
+        if !rows.isEmpty {
+            do { try store.append(rows) } catch {
+                logger.error("readings not stored", metadata: ["count": "\(rows.count)", "error": "\(error)"])
+                committed = false
+            }
         }
-        var accepted: [(SealedMessageID, RecentMessages.Entry)] = []
-        accepted.reserveCapacity(batch.count)
-        for reading in batch {
-            guard let opened = reading.opened else { continue }
-            let key = SealedMessageID(kid: opened.kid, sequenceNumber: opened.sequenceNumber)
-            if committed { _ = try? ring.record(opened) }
-            accepted.append((key, .init(time: now, digest: committed ? RecentMessages.digest(of: reading.payload) : 0, peer: reading.peer)))
-        }
+        var recorded: [(SealedMessageID, RecentMessages.Entry)] = []
+        recorded.reserveCapacity(kept.count)
         if committed {
-            recent.withLock { recent in for (key, entry) in accepted { recent.insert(key, entry) } }
+            for i in kept {
+                guard let opened = batch[i].opened else { continue }
+                _ = try? ring.record(opened)
+                recorded.append((SealedMessageID(kid: opened.kid, sequenceNumber: opened.sequenceNumber),
+                                 .init(time: now, digest: RecentMessages.digest(of: batch[i].payload), peer: batch[i].peer)))
+            }
+            recent.withLock { recent in for (key, entry) in recorded { recent.insert(key, entry) } }
         }
-        uncommitted.withLock { set in for (key, _) in accepted { set.remove(key) } }
+        uncommitted.withLock { set in
+            for reading in batch {
+                if let opened = reading.opened { set.remove(SealedMessageID(kid: opened.kid, sequenceNumber: opened.sequenceNumber)) }
+            }
+        }
         guard committed else {
             var response = CoAPResponse(text: "the readings store is unavailable; nothing was stored")
             response.code = .serviceUnavailable
-            return Array(repeating: response, count: batch.count)
+            for i in kept { answers[i] = response }
+            return answers
         }
-        stored.withLock { $0 += batch.count }
+        guard !kept.isEmpty else { return answers }
+        stored.withLock { $0 += kept.count }
         commits.withLock { $0 += 1 }
         var devices: Set<String> = []
         let seen = Date()
-        for reading in batch where devices.insert(reading.deviceID).inserted {
-            directory.recordSeen(reading.deviceID, at: seen)
+        for i in kept where devices.insert(batch[i].deviceID).inserted {
+            directory.recordSeen(batch[i].deviceID, at: seen)
         }
         onStored(Array(devices))
-        return Array(repeating: .status(.created), count: batch.count)
+        return answers
     }
 
     /// Puts a kid in the ring from the directory on first use, with its persisted replay window.

@@ -183,7 +183,7 @@ public final class ReadingsStore: Sendable {
             contents.reserveCapacity(batch.count)
             var aad: [UInt8] = []
             for (i, reading) in batch.enumerated() {
-                let plain = SenMLPack(reading.measurements.map(\.record)).cbor()
+                let plain = SenMLPack.cbor(reading.measurements)
                 guard let cipher else {
                     contents.append(plain)
                     continue

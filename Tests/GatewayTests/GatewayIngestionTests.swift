@@ -147,6 +147,57 @@ import Testing
         #expect(f.gateway.readingCommits < 240, "readings that arrived together were committed together (\(f.gateway.readingCommits) commits)")
     }
 
+    /// The commit worker reads the SenML: in a batch of good and bad packs it refuses each bad one
+    /// alone (a refused pack uses up no sequence number), stores the rest, and applies the
+    /// allow-list before storing.
+    @Test func theCommitWorkerRefusesBadPacksAloneAndKeepsOnlyAllowedNames() async throws {
+        let f = try GatewayFixture { $0.lockout.threshold = 1000 }
+        defer { f.stop() }
+        f.directory.addDevice(GatewayDevice(id: "node-2", allowedNames: ["temp"]))
+        let cbor = ContentFormat.senmlCBOR.rawValue
+        let garbage = try f.sealer("node-1", startingAt: 100).seal([0xa1, 0xff], contentFormat: cbor)
+        let foreign = try f.sealer("node-1", startingAt: 101).seal(GatewayFixture.reading("node-2"), contentFormat: cbor)
+        let json = try f.sealer("node-1", startingAt: 102).seal(Array(#"[{"n":"temp","v":1}"#.utf8), contentFormat: ContentFormat.senmlJSON.rawValue)
+        // The same numbers as the refused packs, with good readings.
+        let retry = try f.sealer("node-1", startingAt: 100)
+        let good = try (0..<2).map { _ in try retry.seal(GatewayFixture.reading("node-1", temperature: 30), contentFormat: cbor) }
+        let node2 = try f.sealer("node-2")
+        let filtered = try (0..<8).map { try node2.seal(GatewayFixture.reading("node-2", temperature: Double($0)), contentFormat: cbor) }
+
+        // All at once, so that they share batches.
+        let messages = [garbage, foreign, json] + filtered
+        let clients = try messages.map { _ in try CoAPClient() }
+        defer { for c in clients { c.shutdown() } }
+        let answers = try await withThrowingTaskGroup(of: (Int, CoAPResponse).self) { group in
+            for (i, (client, message)) in zip(clients, messages).enumerated() {
+                group.addTask { (i, try await f.post(client, base: f.plain, payload: message, format: .coseEncrypt0)) }
+            }
+            return try await group.reduce(into: [Int: CoAPResponse]()) { $0[$1.0] = $1.1 }
+        }
+        #expect(answers[0]?.code == .badRequest, "\(answers[0]?.text ?? "")")
+        #expect(answers[1]?.code == .forbidden && answers[1]?.text.contains("base name") == true)
+        #expect(answers[2]?.code == .badRequest, "an unterminated JSON pack: \(answers[2]?.text ?? "")")
+        #expect((3..<messages.count).allSatisfy { answers[$0]?.code == .created })
+        let totals = f.gateway.monitor.totals
+        #expect(totals[.malformed] == 2 && totals[.foreignBaseName] == 1)
+
+        // The refused packs' numbers are still unused.
+        let client = try CoAPClient()
+        defer { client.shutdown() }
+        for message in good {
+            #expect(try await f.post(client, base: f.plain, payload: message, format: .coseEncrypt0).code == .created)
+        }
+        #expect(try f.gateway.store.readings(device: "node-1").readings.count == 2)
+
+        // node-2 may report only "temp": hum and bat are dropped before the store, and counted.
+        let stored = try f.gateway.store.readings(device: "node-2", limit: 100).readings
+        #expect(stored.count == 8)
+        #expect(stored.allSatisfy { $0.measurements.map(\.name) == ["node-2/temp"] })
+        let health = try await client.get("\(f.plain)/health")
+        let report = try JSONSerialization.jsonObject(with: Data(health.payload)) as? [String: Any]
+        #expect(report?["records_dropped_by_allow_list"] as? Int == 16)
+    }
+
     /// A graceful shutdown in the middle of a burst: every reading it stored was answered 2.01
     /// (none committed behind the sender's back), and what it refused was not stored.
     @Test func aGracefulShutdownAnswersEveryReadingItStored() async throws {

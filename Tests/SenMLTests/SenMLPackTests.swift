@@ -56,6 +56,20 @@ import Testing
         #expect(first.map(\.key) == [0, 1, 2, 5, 6, -2, -3, -4, -5].map { CBOR.int($0) })
     }
 
+    /// Measurements are encoded without intermediate records, to the same bytes.
+    @Test func measurementsEncodeAsTheirRecordsDo() throws {
+        let measurements = [
+            SenMLMeasurement(name: "dev-1/t", unit: "K", value: -3, sum: 12.75, time: 1_700_000_000.5),
+            SenMLMeasurement(name: "dev-1/flag", boolValue: false, time: 1e300),
+            SenMLMeasurement(name: "dev-1:s", stringValue: "ü", sum: 1, time: 17),
+            SenMLMeasurement(name: "d", dataValue: Array(repeating: 7, count: 30), time: 0.1),
+            SenMLMeasurement(name: "all", unit: "V", value: 3.3, stringValue: "x", boolValue: true, dataValue: [1], sum: 2, time: 1),
+        ]
+        #expect(SenMLPack.cbor(measurements) == SenMLPack(measurements.map(\.record)).cbor())
+        #expect(SenMLPack.cbor([]) == SenMLPack([]).cbor())
+        #expect(try SenMLPack(cbor: SenMLPack.cbor(measurements)).resolved(now: 0) == measurements)
+    }
+
     @Test func cborIsCompactForAThreeValueReading() throws {
         let pack = SenMLPack([
             SenMLRecord(baseName: "n7/", name: "t", value: 21.5),
