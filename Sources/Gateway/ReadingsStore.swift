@@ -29,6 +29,9 @@ public final class ReadingsStore: Sendable {
     private let pool: DatabasePool
     /// Checkpoints the log after commits, off the commit path.
     private let checkpointer: WALCheckpointer
+    /// Rows committed in all: those found at opening plus those committed since (kept apart
+    /// from `keys`, which a commit holds while it writes).
+    private let committedRows: Locked<Int64>
     private let keys: Locked<Keys>
     /// False only for the benchmark's baseline (`ingest-bench --no-encryption`): content stored in
     /// clear under key id 0, so encryption at rest can be measured against the same code path.
@@ -99,6 +102,7 @@ public final class ReadingsStore: Sendable {
             return (keys, current, next, try Self.indexedUpTo(db))
         }
         keys = Locked(Keys(ciphers: ciphers, current: current, nextRowID: next, indexedUpTo: indexed, wrapper: wrapper))
+        committedRows = Locked(next - 1)
     }
 
     private static func unwrapDataKey(id: Int64, db: Database, wrapper: AEADCipher) throws -> AEADCipher? {
@@ -222,6 +226,7 @@ public final class ReadingsStore: Sendable {
             checkpointer.didCommit()
             keys.indexedUpTo = max(keys.indexedUpTo, indexTo)
             keys.nextRowID += Int64(batch.count)
+            committedRows.withLock { $0 = keys.nextRowID - 1 }
             return (0..<batch.count).map { first + Int64($0) }
         }
     }
@@ -302,7 +307,8 @@ public final class ReadingsStore: Sendable {
 
     /// ``total()`` as this process knows it, without reading the store: the rows it found at
     /// opening plus those it has committed since (this process is the store's only writer).
-    public var committedTotal: Int { keys.withLock { Int($0.nextRowID - 1) } }
+    /// It never waits for a commit in progress: `GET /health` asks on the CoAP loop thread.
+    public var committedTotal: Int { Int(committedRows.withLock { $0 }) }
 
     /// Makes a new data key and re-encrypts every reading under it, in batches, while ingestion
     /// goes on (new readings use the new key at once). Returns the rows re-encrypted.
