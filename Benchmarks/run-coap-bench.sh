@@ -33,7 +33,9 @@
 #
 # Both servers answer GET / with the same bytes: libcoap's index text (138 bytes, 2.05, Max-Age
 # 0x2ffff); see Benchmarks/BenchServer/main.swift. Servers bind 127.0.0.1 only, on free ports,
-# each run under `timeout`, and are killed by PID when the run (or this script) ends.
+# each run under `timeout`, and are killed by PID when the run (or this script) ends. Every server
+# must exit with status 0 when told to stop (SIGTERM): one that crashes or hangs instead is named
+# in the output and makes this script exit 1, after the table is written.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -226,10 +228,20 @@ start_libcoap() {
     exit 1
 }
 
+SERVER_NAME=""   # which server runs (for UNCLEAN)
+UNCLEAN=()       # servers that did not exit with status 0 when stopped after a run
+
+# stop_server [check]: SIGTERM to the server (through its `timeout`); with `check`, a status
+# other than 0 (a crash, or `timeout`'s 124 when the server outlived its limit) goes to UNCLEAN.
 stop_server() {
+    local status=0
     if [[ -n $SERVER_TPID ]]; then
         kill -TERM "$SERVER_TPID" 2>/dev/null || true
-        wait "$SERVER_TPID" 2>/dev/null || true
+        wait "$SERVER_TPID" 2>/dev/null || status=$?
+        if [[ ${1:-} == check && $status != 0 ]]; then
+            UNCLEAN+=("$SERVER_NAME exited with status $status")
+            log "$SERVER_NAME exited with status $status after the run"
+        fi
     fi
     SERVER_TPID="" SERVER_PID="" SERVER_PORT="" LOAD_PORT=""
 }
@@ -242,6 +254,7 @@ run_one() {
     DTLS=0
     [[ " $args " == *" -i "* ]] && DTLS=1
     local path=$REQ_PATH extra=()
+    SERVER_NAME=$which
     case $which in
         ours) start_ours ;;
         libcoap) start_libcoap ;;
@@ -256,7 +269,7 @@ run_one() {
         log "coap-load failed ($which $args)"
         exit 1
     fi
-    stop_server
+    stop_server check
     RESULT=$(cat "$WORK/load.out")
 }
 
@@ -369,7 +382,16 @@ fmt1() { printf '%.1f' "$1"; }
     echo
     echo "Machine: $(nproc) CPUs, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//'), kernel $(uname -r); load average $START_LOAD at start, $END_LOAD at end. Started with: ${SERVER_PIN[*]:-nothing} (servers), ${LOAD_PIN[*]:-nothing} (load generator)."
     echo "Swift: $(swift --version 2>/dev/null | head -n1)."
+    if (( ${#UNCLEAN[@]} )); then
+        echo "Server exits: **$(IFS=';'; echo "${UNCLEAN[*]}" | sed 's/;/; /g')** (every other run's server exited with status 0 when stopped)."
+    else
+        echo "Server exits: every server process exited with status 0 when stopped after its run."
+    fi
     echo
     echo "Command: \`ROUNDS=$ROUNDS DURATION=$DURATION WARMUP=$WARMUP NICE=$NICE PIN=$PIN bash Benchmarks/run-coap-bench.sh\`; each run: \`${LOAD_PIN[*]:+${LOAD_PIN[*]} }Benchmarks/coap-load <args> -d $DURATION -w $WARMUP -P <server pid> 127.0.0.1 <port> $REQ_PATH\` with <args> per config:"
     for cfg in "${CONFIG_LIST[@]}"; do IFS=: read -r name args _ <<< "$cfg"; echo "- $name: \`${args//$PSK_KEY/<random key>}\`"; done
 } | tee "$OUT_DIR/coap-bench.md"
+if (( ${#UNCLEAN[@]} )); then
+    log "servers that did not exit cleanly: ${UNCLEAN[*]}"
+    exit 1
+fi

@@ -8,10 +8,12 @@ import SenML
 
 /// `POST /readings`: authenticate, open, check, store durably, then answer.
 ///
-/// Checks run on the loop thread (DESIGN.md, threading model); an accepted reading goes to the
-/// ``CommitQueue``, whose worker stores everything that arrived meanwhile in one transaction (one
-/// `fsync` under ``ReadingsDurability/powerLoss``). 2.01 is sent only after the commit, piggybacked
-/// on the request's held-back ACK.
+/// The message's checks run on the loop thread (DESIGN.md, threading model): lockouts, size, the
+/// seal, the device, access, rate. An accepted message goes to the ``CommitQueue``, whose worker
+/// reads its SenML (``measurements(of:now:)``: a bad pack is refused there, alone) and stores
+/// everything that arrived meanwhile in one transaction (one `fsync` under
+/// ``ReadingsDurability/powerLoss``). The answer — 2.01 only after the commit — is sent
+/// piggybacked on the request's held-back ACK.
 final class ReadingIngestor: Sendable {
     struct Limits: Sendable {
         var maxPayloadBytes: Int
