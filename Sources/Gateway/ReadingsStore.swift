@@ -27,6 +27,8 @@ public final class ReadingsStore: Sendable {
     }
 
     private let pool: DatabasePool
+    /// The database file.
+    private let path: String
     /// Checkpoints the log after commits, off the commit path.
     private let checkpointer: WALCheckpointer
     /// Rows committed in all: those found at opening plus those committed since (kept apart
@@ -49,6 +51,7 @@ public final class ReadingsStore: Sendable {
     package init(path: String, masterKey: SecureBytes, durability: ReadingsDurability, encryptsContent: Bool) throws {
         self.encryptsContent = encryptsContent
         self.durability = durability
+        self.path = path
         var configuration = Configuration()
         configuration.prepareDatabase { db in
             try db.execute(sql: "PRAGMA wal_autocheckpoint = \(WALCheckpointer.backstopPages)")
@@ -304,6 +307,21 @@ public final class ReadingsStore: Sendable {
     /// (what `GET /health` shows): row ids are dense and rows are never deleted, so it is the
     /// highest id. ``count()`` says the same by scanning.
     public func total() throws -> Int { try pool.read { try Int.fetchOne($0, sql: "SELECT MAX(id) FROM readings") ?? 0 } }
+
+    /// Whether the store's file opens and answers a read on a connection of its own. A pooled
+    /// reader would not do: one already open goes on reading a file removed underneath it. Costs
+    /// a file open, so ``HealthProbe`` asks at most once a second.
+    func opensAndReads() -> Bool {
+        var configuration = Configuration()
+        configuration.readonly = true
+        do {
+            let connection = try DatabaseQueue(path: path, configuration: configuration)
+            _ = try connection.read { db in try Int64.fetchOne(db, sql: "SELECT MAX(id) FROM readings") }
+            return true
+        } catch {
+            return false
+        }
+    }
 
     /// ``total()`` as this process knows it, without reading the store: the rows it found at
     /// opening plus those it has committed since (this process is the store's only writer).
