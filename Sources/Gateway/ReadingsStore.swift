@@ -303,9 +303,9 @@ public final class ReadingsStore: Sendable {
     /// Rows in the store, counted (a scan of the whole table).
     public func count() throws -> Int { try pool.read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM readings") ?? 0 } }
 
-    /// Readings stored in all, read from the store at the cost of one lookup however large it is
-    /// (what `GET /health` shows): row ids are dense and rows are never deleted, so it is the
-    /// highest id. ``count()`` says the same by scanning.
+    /// Readings stored in all, read from the store at the cost of one lookup however large it is:
+    /// row ids are dense and rows are never deleted, so it is the highest id. ``count()`` says the
+    /// same by scanning; `GET /health` shows ``committedTotal``, which reads nothing.
     public func total() throws -> Int { try pool.read { try Int.fetchOne($0, sql: "SELECT MAX(id) FROM readings") ?? 0 } }
 
     /// Whether the store's file opens and answers a read on a connection of its own. A pooled
