@@ -32,6 +32,28 @@ static inline void scoap_log(coap_log_t level, const char *message) {
 
 static inline int scoap_eventfd(void) { return eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC); }
 
+/// Adds the loop's wake eventfd to libcoap's epoll set, so that the loop blocks in one
+/// epoll_wait for datagrams, libcoap's timerfd and its own jobs alike (a poll() on the epoll fd
+/// and the eventfd costs a nested wake-up and an extra system call per request). Edge-triggered,
+/// with a NULL data pointer: coap_io_do_epoll takes an event whose pointer is NULL for its own
+/// timerfd (it reads that non-blocking timerfd and re-arms its timers, which is harmless), so it
+/// may see ours too; each write to the eventfd is one edge, so the counter is never read.
+static inline int scoap_epoll_add_wake(int epfd, int wakefd) {
+    struct epoll_event event;
+    memset(&event, 0, sizeof(event));
+    event.events = EPOLLIN | EPOLLET;
+    event.data.ptr = NULL;
+    return epoll_ctl(epfd, EPOLL_CTL_ADD, wakefd, &event);
+}
+
+/// Waits until libcoap's epoll set has something ready, or `timeout_ms` passes (-1: no limit).
+/// Takes no readiness away from coap_io_process: libcoap's descriptors are level-triggered, so
+/// its own epoll_wait reports them again; only the wake eventfd's edge is used up here.
+static inline int scoap_epoll_wait_ready(int epfd, int timeout_ms) {
+    struct epoll_event event;
+    return epoll_wait(epfd, &event, 1, timeout_ms);
+}
+
 /// Handles input that is ready now, up to `rounds` epoll batches, without coap_io_process's
 /// coap_expire_cache_entries and coap_check_async; the caller runs coap_io_process again soon
 /// after, which does those. Returns the events handled.

@@ -273,6 +273,19 @@ import Testing
         await #expect(throws: CancellationError.self) { try await pending.value }
     }
 
+    /// A stop request wakes the loop wherever it is, even while libcoap's own epoll_wait takes
+    /// the wake-up's edge. A lost wake-up there hung `coap get` about one run in three when its
+    /// request was refused on the loop thread (a certificate client with no CA) and it stopped
+    /// the client at once; in-process runs did not catch it, so this runs the CLI.
+    @Test func aLoopAskedToStopRightAfterARefusedRequestStops() async throws {
+        let arguments = ["get", "--cert", "/nonexistent/client.pem", "--key", "/nonexistent/client.key", "coaps://127.0.0.1:9/x"]
+        for run in 1...12 {
+            let result = try await TestSupport.run(try TestSupport.product("coap"), arguments, timeout: 10)
+            #expect(result.status == 64 && result.stderr.contains("no CA"), "run \(run): \(result)")
+            if result.status != 64 { break }
+        }
+    }
+
     /// Counting threads and descriptors is only meaningful with nothing else running, so the
     /// test re-runs itself alone in a fresh test process and checks that process's exit status.
     @Test func serverShutdownReleasesThreadsAndDescriptors() async throws {
@@ -401,3 +414,4 @@ import Testing
         #expect(calls.get() == 1)
     }
 }
+

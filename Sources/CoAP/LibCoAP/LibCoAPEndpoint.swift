@@ -57,6 +57,12 @@ final class LibCoAPEndpoint: @unchecked Sendable {
             coap_free_context(ctx)
             throw CoAPError(.system, "eventfd failed: \(String(cString: strerror(errno)))", underlying: errno)
         }
+        guard scoap_epoll_add_wake(coap_context_get_coap_fd(ctx), fd) == 0 else {
+            let code = errno
+            close(fd)
+            coap_free_context(ctx)
+            throw CoAPError(.system, "epoll_ctl failed: \(String(cString: strerror(code)))", underlying: code)
+        }
         self.context = ctx
         self.wakeFD = fd
         // Let libcoap reassemble block-wise bodies (RFC 7959) in both directions.
@@ -201,10 +207,6 @@ final class LibCoAPEndpoint: @unchecked Sendable {
 
     private func runLoop() {
         let coapFD = coap_context_get_coap_fd(context)
-        var fds = [
-            pollfd(fd: wakeFD, events: Int16(POLLIN), revents: 0),
-            pollfd(fd: coapFD, events: Int16(POLLIN), revents: 0),
-        ]
         let noWait = scoap_io_no_wait()
         while true {
             let (batch, stop) = lock.withLock { () -> ([@Sendable () -> Void], Bool) in
@@ -226,25 +228,22 @@ final class LibCoAPEndpoint: @unchecked Sendable {
 
             ioActivity = false
             coap_io_process(context, noWait)
-            if ioActivity {
-                // More datagrams are likely queued: handle what is ready before going round
-                // (jobs, timers, then coap_io_process). Bounded, so jobs and timers wait at most
-                // 64 datagrams. Each batch still re-arms libcoap's timerfd (see shim.h); a loop
-                // that drained without coap_io_do_epoll's re-arm and prepared once per turn
-                // measured no faster side by side.
-                _ = scoap_io_drain_ready(context, Self.drainRounds)
-                continue
-            }
+            // After a request, more datagrams may be queued: handle what is ready before going
+            // round (jobs, timers, then coap_io_process). Bounded, so jobs and timers wait at most
+            // 64 datagrams. Each batch still re-arms libcoap's timerfd (see shim.h); a loop that
+            // drained without coap_io_do_epoll's re-arm and prepared once per turn measured no
+            // faster side by side. When nothing more is ready, wait at once: going round to
+            // another coap_io_process would find nothing and cost an epoll_wait and a
+            // timerfd_settime per request.
+            if ioActivity, scoap_io_drain_ready(context, Self.drainRounds) > 0 { continue }
 
-            let hasJobs = lock.withLock { !jobs.isEmpty }
-            let timeout: Int32 = hasJobs ? 0 : (timers.millisecondsUntilNext(now: monotonicNanoseconds()) ?? -1)
-            fds[0].revents = 0
-            fds[1].revents = 0
-            let n = poll(&fds, 2, timeout)
-            if n > 0, fds[0].revents & Int16(POLLIN) != 0 {
-                var value: UInt64 = 0
-                _ = read(wakeFD, &value, 8)
-            }
+            // One wait for datagrams, libcoap's timers, jobs and a stop: the wake eventfd is in
+            // libcoap's epoll set (see scoap_epoll_add_wake). Its edge may have been used up by
+            // coap_io_process's own epoll_wait, so every reason to wake is checked here, under
+            // the lock; one that comes after this check wakes the wait.
+            let mustNotWait = lock.withLock { !jobs.isEmpty || stopRequested }
+            let timeout: Int32 = mustNotWait ? 0 : (timers.millisecondsUntilNext(now: monotonicNanoseconds()) ?? -1)
+            _ = scoap_epoll_wait_ready(coapFD, timeout)
         }
         tearDown()
     }
