@@ -7,9 +7,10 @@ import Glibc
 /// Owns one libcoap context and the thread that runs it (DESIGN.md, "Threading model").
 ///
 /// Other threads hand work to the loop through a locked job queue and wake it with an eventfd.
-/// The loop polls libcoap's epoll fd and the eventfd, drains the queue, fires its own timers and
-/// calls `coap_io_process(ctx, COAP_IO_NO_WAIT)`. libcoap arms its own timerfd in the epoll set,
-/// so its retransmissions and DTLS timers wake the loop too.
+/// The loop waits in one `epoll_wait` on libcoap's epoll set, to which it adds its wake eventfd
+/// (see `scoap_epoll_add_wake`), then drains the job queue, fires its own timers and calls
+/// `coap_io_process(ctx, COAP_IO_NO_WAIT)`. libcoap arms its own timerfd in the epoll set, so its
+/// retransmissions and DTLS timers wake the loop too.
 ///
 /// The endpoint is also a `SerialExecutor`: an actor whose executor is the endpoint runs on the
 /// loop thread and may touch libcoap state directly.
@@ -36,7 +37,7 @@ final class LibCoAPEndpoint: @unchecked Sendable {
     var clientSessions: [String: OpaquePointer] = [:]
     var dtlsSessions: [OpaquePointer: DTLSSessionState] = [:]
     /// Set by callbacks when `coap_io_process` handled a message: more may be waiting, so the
-    /// loop goes round again instead of calling `poll` (one system call less per request).
+    /// loop looks for more (`scoap_io_drain_ready`) before it waits.
     var ioActivity = false
     var server: ServerBinding?
     var detachedResponseRecords: [ObjectIdentifier: DetachedResponse] = [:]
