@@ -8,24 +8,9 @@ extension SenMLPack {
         var w = CBORWriter(capacity: 8 + measurements.count * 24)
         w.writeArrayHeader(count: measurements.count)
         for m in measurements {
-            var fields = 2  // n and t
-            if m.unit != nil { fields += 1 }
-            if m.value != nil { fields += 1 }
-            if m.stringValue != nil { fields += 1 }
-            if m.boolValue != nil { fields += 1 }
-            if m.sum != nil { fields += 1 }
-            if m.dataValue != nil { fields += 1 }
-            w.writeMapHeader(count: fields)
-            w.writeInt(Label.n.rawValue)
-            w.writeTextString(m.name)
-            if let u = m.unit { w.writeInt(Label.u.rawValue); w.writeTextString(u) }
-            if let v = m.value { w.writeInt(Label.v.rawValue); writeNumber(v, to: &w) }
-            if let vs = m.stringValue { w.writeInt(Label.vs.rawValue); w.writeTextString(vs) }
-            if let vb = m.boolValue { w.writeInt(Label.vb.rawValue); w.writeBool(vb) }
-            if let s = m.sum { w.writeInt(Label.s.rawValue); writeNumber(s, to: &w) }
-            w.writeInt(Label.t.rawValue)
-            writeNumber(m.time, to: &w)
-            if let vd = m.dataValue { w.writeInt(Label.vd.rawValue); w.writeByteString(vd) }
+            writeMap(
+                to: &w, n: m.name, u: m.unit, v: m.value, vs: m.stringValue, vb: m.boolValue, s: m.sum, t: m.time,
+                vd: m.dataValue)
         }
         return w.bytes
     }

@@ -118,21 +118,44 @@ public struct SenMLPack: Sendable, Hashable {
         var w = CBORWriter(capacity: 8 + records.count * 24)
         w.writeArrayHeader(count: records.count)
         for r in records {
-            w.writeMapHeader(count: r.cborFieldCount)
-            if let n = r.name { w.writeInt(Label.n.rawValue); w.writeTextString(n) }
-            if let u = r.unit { w.writeInt(Label.u.rawValue); w.writeTextString(u) }
-            if let v = r.value { w.writeInt(Label.v.rawValue); Self.writeNumber(v, to: &w) }
-            if let vs = r.stringValue { w.writeInt(Label.vs.rawValue); w.writeTextString(vs) }
-            if let vb = r.boolValue { w.writeInt(Label.vb.rawValue); w.writeBool(vb) }
-            if let s = r.sum { w.writeInt(Label.s.rawValue); Self.writeNumber(s, to: &w) }
-            if let t = r.time { w.writeInt(Label.t.rawValue); Self.writeNumber(t, to: &w) }
-            if let vd = r.dataValue { w.writeInt(Label.vd.rawValue); w.writeByteString(vd) }
-            if let bn = r.baseName { w.writeInt(Label.bn.rawValue); w.writeTextString(bn) }
-            if let bt = r.baseTime { w.writeInt(Label.bt.rawValue); Self.writeNumber(bt, to: &w) }
-            if let bu = r.baseUnit { w.writeInt(Label.bu.rawValue); w.writeTextString(bu) }
-            if let bv = r.baseValue { w.writeInt(Label.bv.rawValue); Self.writeNumber(bv, to: &w) }
+            Self.writeMap(
+                to: &w, n: r.name, u: r.unit, v: r.value, vs: r.stringValue, vb: r.boolValue, s: r.sum, t: r.time,
+                vd: r.dataValue, bn: r.baseName, bt: r.baseTime, bu: r.baseUnit, bv: r.baseValue)
         }
         return w.bytes
+    }
+
+    /// One record's map: the fields present, keys in the order ``cbor()`` gives.
+    static func writeMap(
+        to w: inout CBORWriter, n: String?, u: String?, v: Double?, vs: String?, vb: Bool?, s: Double?, t: Double?,
+        vd: [UInt8]?, bn: String? = nil, bt: Double? = nil, bu: String? = nil, bv: Double? = nil
+    ) {
+        var count = 0
+        if n != nil { count += 1 }
+        if u != nil { count += 1 }
+        if v != nil { count += 1 }
+        if vs != nil { count += 1 }
+        if vb != nil { count += 1 }
+        if s != nil { count += 1 }
+        if t != nil { count += 1 }
+        if vd != nil { count += 1 }
+        if bn != nil { count += 1 }
+        if bt != nil { count += 1 }
+        if bu != nil { count += 1 }
+        if bv != nil { count += 1 }
+        w.writeMapHeader(count: count)
+        if let n { w.writeInt(Label.n.rawValue); w.writeTextString(n) }
+        if let u { w.writeInt(Label.u.rawValue); w.writeTextString(u) }
+        if let v { w.writeInt(Label.v.rawValue); writeNumber(v, to: &w) }
+        if let vs { w.writeInt(Label.vs.rawValue); w.writeTextString(vs) }
+        if let vb { w.writeInt(Label.vb.rawValue); w.writeBool(vb) }
+        if let s { w.writeInt(Label.s.rawValue); writeNumber(s, to: &w) }
+        if let t { w.writeInt(Label.t.rawValue); writeNumber(t, to: &w) }
+        if let vd { w.writeInt(Label.vd.rawValue); w.writeByteString(vd) }
+        if let bn { w.writeInt(Label.bn.rawValue); w.writeTextString(bn) }
+        if let bt { w.writeInt(Label.bt.rawValue); writeNumber(bt, to: &w) }
+        if let bu { w.writeInt(Label.bu.rawValue); w.writeTextString(bu) }
+        if let bv { w.writeInt(Label.bv.rawValue); writeNumber(bv, to: &w) }
     }
 
     /// Integers as CBOR integers (shorter), others as floats.
@@ -258,24 +281,4 @@ public struct SenMLPack: Sendable, Hashable {
 
 extension UInt8 {
     var isAlnum: Bool { (0x30...0x39).contains(self) || (0x41...0x5A).contains(self) || (0x61...0x7A).contains(self) }
-}
-
-extension SenMLRecord {
-    /// The fields present: the size of the record's CBOR map.
-    var cborFieldCount: Int {
-        var n = 0
-        if name != nil { n += 1 }
-        if unit != nil { n += 1 }
-        if value != nil { n += 1 }
-        if stringValue != nil { n += 1 }
-        if boolValue != nil { n += 1 }
-        if sum != nil { n += 1 }
-        if time != nil { n += 1 }
-        if dataValue != nil { n += 1 }
-        if baseName != nil { n += 1 }
-        if baseTime != nil { n += 1 }
-        if baseUnit != nil { n += 1 }
-        if baseValue != nil { n += 1 }
-        return n
-    }
 }
