@@ -310,7 +310,7 @@ public final class ReadingsStore: Sendable {
 
     /// Whether the store's file opens and answers a read on a connection of its own. A pooled
     /// reader would not do: one already open goes on reading a file removed underneath it. Costs
-    /// a file open (~0.6 ms), so ``HealthProbe`` asks at most once a second, off the CoAP loop.
+    /// a file open (~0.6 ms in a debug build), so ``HealthProbe`` asks at most once a second, off the CoAP loop.
     func opensAndReads() -> Bool {
         var configuration = Configuration()
         configuration.readonly = true
