@@ -56,7 +56,10 @@ static inline int scoap_epoll_wait_ready(int epfd, int timeout_ms) {
 
 /// Handles input that is ready now, up to `rounds` epoll batches, without coap_io_process's
 /// coap_expire_cache_entries and coap_check_async; the caller runs coap_io_process again soon
-/// after, which does those. Returns the events handled.
+/// after, which does those. Returns the events handled, or -1 when it stopped at a batch holding
+/// an event with a NULL data pointer (the loop's wake eventfd, or libcoap's timerfd): nothing of
+/// that batch goes to libcoap, so the loop runs its jobs before the datagrams that came with the
+/// wake-up, which coap_io_process then polls again (libcoap's sockets are level-triggered).
 /// Not saved: in libcoap 4.3.1 coap_io_do_epoll itself ends every batch with
 /// coap_io_prepare_epoll (a scan of every session's timers and a timerfd_settime), so each
 /// round here costs that scan too.
@@ -68,6 +71,9 @@ static inline int scoap_io_drain_ready(coap_context_t *ctx, int rounds) {
     for (int i = 0; i < rounds; i++) {
         int n = epoll_wait(fd, events, 16, 0);
         if (n <= 0) break;
+        for (int j = 0; j < n; j++) {
+            if (events[j].data.ptr == NULL) return -1;
+        }
         coap_io_do_epoll(ctx, events, (size_t)n);
         handled += n;
     }

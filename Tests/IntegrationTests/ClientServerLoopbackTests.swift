@@ -273,6 +273,31 @@ import Testing
         await #expect(throws: CancellationError.self) { try await pending.value }
     }
 
+    /// Work queued for the loop before a datagram arrives runs before that datagram is handled,
+    /// even when both wait for a busy loop together: `materialize` (a job) is queued while the
+    /// server's loop is held by /busy, then a registration for the path arrives, and it must find
+    /// the path's resource made and register. A loop that handed the waiting datagrams to libcoap
+    /// before its jobs declined it (no Observe).
+    @Test func workQueuedBeforeADatagramArrivesRunsFirst() async throws {
+        let fixture = try FixtureServer()
+        defer { fixture.stop() }
+        let client = try Self.client()
+        defer { client.shutdown() }
+        fixture.store.update { $0["late"] = Array("x".utf8) }
+        async let busy = client.get("\(fixture.base)/busy")
+        try await Task.sleep(for: .milliseconds(100))  // the server's loop is now in /busy
+        fixture.server.materialize(path: "/store/late")
+        try await Task.sleep(for: .milliseconds(20))
+        var first: CoAPResponse?
+        for try await notification in try client.observe("\(fixture.base)/store/late") {
+            first = notification
+            break
+        }
+        #expect(first?.text == "x")
+        #expect(first?.options.observe != nil, "registered: the path was made before the request was handled")
+        #expect(try await busy.text == "done")
+    }
+
     /// A stop request wakes the loop wherever it is, even while libcoap's own epoll_wait takes
     /// the wake-up's edge. A lost wake-up there hung `coap get` about one run in three when its
     /// request was refused on the loop thread (a certificate client with no CA) and it stopped

@@ -63,6 +63,10 @@ final class FixtureServer: Sendable {
             concurrency.update { $0.active -= 1 }
             return CoAPResponse(text: "done")
         }
+        router.get("/busy") { _ in
+            usleep(300_000)  // holds the loop thread: what arrives meanwhile waits together
+            return CoAPResponse(text: "done")
+        }
         router.get("/whoami") { request in
             CoAPResponse(text: request.peer?.host ?? "?")
         }

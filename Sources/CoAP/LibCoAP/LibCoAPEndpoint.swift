@@ -235,8 +235,11 @@ final class LibCoAPEndpoint: @unchecked Sendable {
             // drained without coap_io_do_epoll's re-arm and prepared once per turn measured no
             // faster side by side. When nothing more is ready, wait at once: going round to
             // another coap_io_process would find nothing and cost an epoll_wait and a
-            // timerfd_settime per request.
-            if ioActivity, scoap_io_drain_ready(context, Self.drainRounds) > 0 { continue }
+            // timerfd_settime per request. A wake-up among what is ready ends the drain (-1)
+            // before libcoap sees that batch: jobs queued before those datagrams came run first
+            // (test: workQueuedBeforeADatagramArrivesRunsFirst; handing them over declined an
+            // Observe registration for a path a queued job was about to make).
+            if ioActivity, scoap_io_drain_ready(context, Self.drainRounds) != 0 { continue }
 
             // One wait for datagrams, libcoap's timers, jobs and a stop: the wake eventfd is in
             // libcoap's epoll set (see scoap_epoll_add_wake). Its edge may have been used up by
