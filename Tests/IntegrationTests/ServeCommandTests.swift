@@ -33,9 +33,9 @@ import Glibc
         #expect(dtls == nil, "no DTLS without credentials: \(server.log)")
         let base = "coap://127.0.0.1:\(port!)"
 
-        _ = try await Self.libcoapClient(["-m", "put", "-e", "stored by libcoap", "\(base)/store/k1"])
+        let put = try await Self.libcoapClient(["-m", "put", "-e", "stored by libcoap", "\(base)/store/k1"])
         let get = try await Self.libcoapClient(["-m", "get", "\(base)/store/k1"])
-        #expect(get.trimmedStdout == "stored by libcoap", "\(get)\nserver: \(server.log)")
+        #expect(get.trimmedStdout == "stored by libcoap", "PUT: \(put)\nGET: \(get)\nserver: \(server.log)")
         #expect(server.log.contains("PUT /store/k1 17 bytes from 127.0.0.1:") && server.log.contains("-> 2.01 Created"),
                 "-v logs the request and its answer: \(server.log)")
 
