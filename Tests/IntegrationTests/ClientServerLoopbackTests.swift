@@ -286,8 +286,7 @@ import Testing
         fixture.store.update { $0["late"] = Array("x".utf8) }
         async let busy = client.get("\(fixture.base)/busy")
         try await Task.sleep(for: .milliseconds(100))  // the server's loop is now in /busy
-        fixture.server.materialize(path: "/store/late")
-        try await Task.sleep(for: .milliseconds(20))
+        fixture.server.materialize(path: "/store/late")  // queued now; the loop is busy
         var first: CoAPResponse?
         for try await notification in try client.observe("\(fixture.base)/store/late") {
             first = notification
