@@ -19,7 +19,7 @@ import Testing
 
     @Test func jsonAndCBORRoundTrip() throws {
         let pack = SenMLPack([
-            SenMLRecord(baseName: "node-7/", baseTime: 1_700_000_000, name: "temp", unit: "Cel", value: 21.5),
+            SenMLRecord(baseName: "node-7/", baseTime: 1_700_000_000, baseSum: 0.5, name: "temp", unit: "Cel", value: 21.5),
             SenMLRecord(name: "door", boolValue: true, time: 1),
             SenMLRecord(name: "label", stringValue: "kitchen \"west\""),
             SenMLRecord(name: "blob", dataValue: [0, 1, 2, 255]),
@@ -37,7 +37,7 @@ import Testing
     /// §4.2.1) that the generic CBOR writer, which sorts keys, gives for the same items.
     @Test func cborIsTheDeterministicEncodingOfEveryField() throws {
         let pack = SenMLPack([
-            SenMLRecord(baseName: "dev-1/", baseTime: 1_700_000_000.5, baseUnit: "Cel", baseValue: 0.25,
+            SenMLRecord(baseName: "dev-1/", baseTime: 1_700_000_000.5, baseUnit: "Cel", baseValue: 0.25, baseSum: -1.5,
                         name: "t", unit: "K", value: -3, stringValue: nil, boolValue: nil, dataValue: nil, sum: 12.75, time: -60),
             SenMLRecord(name: "flag", boolValue: false, time: 1e300),
             SenMLRecord(name: "s", stringValue: "ü", sum: 1),
@@ -53,7 +53,7 @@ import Testing
             Issue.record("not an array of maps")
             return
         }
-        #expect(first.map(\.key) == [0, 1, 2, 5, 6, -2, -3, -4, -5].map { CBOR.int($0) })
+        #expect(first.map(\.key) == [0, 1, 2, 5, 6, -2, -3, -4, -5, -6].map { CBOR.int($0) })
     }
 
     /// Measurements are encoded without intermediate records, to the same bytes.
@@ -67,7 +67,10 @@ import Testing
         ]
         #expect(SenMLPack.cbor(measurements) == SenMLPack(measurements.map(\.record)).cbor())
         #expect(SenMLPack.cbor([]) == SenMLPack([]).cbor())
-        #expect(try SenMLPack(cbor: SenMLPack.cbor(measurements)).resolved(now: 0) == measurements)
+        // Those a reading may hold (one value, a time before year 10000) resolve back to themselves.
+        let valid = measurements.filter { $0.time < 1e12 && $0.name != "all" }
+        #expect(valid.count == 3)
+        #expect(try SenMLPack(cbor: SenMLPack.cbor(valid)).resolved(now: 0) == valid)
     }
 
     @Test func cborIsCompactForAThreeValueReading() throws {
