@@ -2,7 +2,7 @@ public import Foundation
 
 /// A registered device.
 public struct Device: Sendable, Codable, Equatable {
-    /// The device id: printable UTF-8, 1 to 64 bytes, no whitespace and no `/`.
+    /// The device id: printable UTF-8, 1 to 64 bytes (see ``InputValidation/checkDeviceID(_:)``).
     public var id: String
     /// Whether the device may talk to a gateway.
     public var status: DeviceStatus

@@ -26,8 +26,8 @@ extension DeviceRegistry {
 
     // MARK: Adding
 
-    /// Adds a DTLS PSK credential. The identity (1 to 64 bytes, no NUL: OpenSSL would truncate it)
-    /// must not be registered already; the key has 1 to 64 bytes and is stored encrypted.
+    /// Adds a DTLS PSK credential. The identity (see ``InputValidation/checkPSKIdentity(_:)``) must
+    /// not be registered already; the key has 16 to 64 bytes and is stored encrypted.
     @discardableResult
     public func addPSK(deviceID: String, identity: String, key: [UInt8], notBefore: Date? = nil, notAfter: Date? = nil) throws -> Credential {
         try InputValidation.checkPSKIdentity(identity)

@@ -4,7 +4,7 @@
 public struct PSKMatch: Sendable, Equatable, CustomStringConvertible, CustomDebugStringConvertible, CustomReflectable {
     /// The device the identity belongs to.
     public var deviceID: String
-    /// The pre-shared key (1 to 64 bytes).
+    /// The pre-shared key (16 to 64 bytes; keys registered before that minimum may be shorter).
     public var key: [UInt8]
     /// The id of the matching credential (for logs and audit records).
     public var credentialID: String

@@ -8,7 +8,7 @@ struct AuditLogTests {
     private func populatedDatabase(in directory: TemporaryDirectory) throws -> String {
         let registry = try Fixtures.sqliteRegistry(in: directory, watch: false)
         try registry.addDevice(id: "dev-1")                                     // 2
-        try registry.addPSK(deviceID: "dev-1", identity: "dev-1", key: [1, 2])  // 3
+        try registry.addPSK(deviceID: "dev-1", identity: "dev-1", key: Fixtures.key(1, 2))  // 3
         try registry.setStatus(.suspended, for: "dev-1", reason: "stolen")      // 4
         try registry.setStatus(.active, for: "dev-1")                           // 5
         try registry.allow(deviceID: "dev-1", "POST /readings")                 // 6
@@ -25,7 +25,7 @@ struct AuditLogTests {
     @Test func everyChangeIsRecordedInOrder() throws {
         let registry = try Fixtures.memoryRegistry()
         try registry.addDevice(id: "dev-1")
-        try registry.addPSK(deviceID: "dev-1", identity: "dev-1", key: [1])
+        try registry.addPSK(deviceID: "dev-1", identity: "dev-1", key: Fixtures.key(1))
         _ = try registry.rotatePSK(deviceID: "dev-1", grace: 0)
         try registry.setStatus(.suspended, for: "dev-1")
         try registry.setStatus(.active, for: "dev-1")

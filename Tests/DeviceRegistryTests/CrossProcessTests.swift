@@ -18,7 +18,7 @@ struct CrossProcessTests {
         reader.onChange { change in changes.update { $0.append(change.deviceIDs) } }
 
         try writer.addDevice(id: "dev-1")
-        try writer.addPSK(deviceID: "dev-1", identity: "dev-1", key: [1, 2, 3])
+        try writer.addPSK(deviceID: "dev-1", identity: "dev-1", key: Fixtures.key(1, 2, 3))
         #expect(await Fixtures.eventually { reader.pskKey(forIdentity: "dev-1") != nil })
 
         try writer.setStatus(.suspended, for: "dev-1")
@@ -33,7 +33,7 @@ struct CrossProcessTests {
         let gateway = try Fixtures.sqliteRegistry(in: directory, pollInterval: 0.25)
         defer { gateway.close() }
         try gateway.addDevice(id: "dev-1")
-        try gateway.addPSK(deviceID: "dev-1", identity: "dev-1", key: [7])
+        try gateway.addPSK(deviceID: "dev-1", identity: "dev-1", key: Fixtures.key(7))
         try gateway.allow(deviceID: "dev-1", "POST /readings")
         let suspended = TestBox<Bool>(false)
         gateway.onChange { change in
@@ -60,7 +60,7 @@ struct CrossProcessTests {
         }
         for index in 0..<6 {
             try local.addDevice(id: "local-\(index)")
-            try local.addPSK(deviceID: "local-\(index)", identity: "local-\(index)", key: [UInt8(index + 1)])
+            try local.addPSK(deviceID: "local-\(index)", identity: "local-\(index)", key: Fixtures.key(UInt8(index + 1)))
             _ = try local.devices()
             _ = local.pskKey(forIdentity: "cli-\(index)")
         }

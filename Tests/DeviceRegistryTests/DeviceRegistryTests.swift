@@ -20,7 +20,7 @@ struct DeviceRegistryTests {
     @Test func pskLookupRefusesSuspendedRevokedAndResumesActive() throws {
         let registry = try Fixtures.memoryRegistry()
         try registry.addDevice(id: "dev-1")
-        try registry.addPSK(deviceID: "dev-1", identity: "id", key: [1, 2, 3, 4])
+        try registry.addPSK(deviceID: "dev-1", identity: "id", key: Fixtures.key(1, 2, 3, 4))
 
         try registry.setStatus(.suspended, for: "dev-1", reason: "maintenance")
         #expect(registry.pskKey(forIdentity: "id") == nil)
@@ -35,14 +35,14 @@ struct DeviceRegistryTests {
         let registry = try Fixtures.memoryRegistry()
         try registry.addDevice(id: "dev-1")
         let now = Date()
-        try registry.addPSK(deviceID: "dev-1", identity: "future", key: [1], notBefore: now.addingTimeInterval(3600))
-        try registry.addPSK(deviceID: "dev-1", identity: "past", key: [2], notAfter: now.addingTimeInterval(-1))
+        try registry.addPSK(deviceID: "dev-1", identity: "future", key: Fixtures.key(1), notBefore: now.addingTimeInterval(3600))
+        try registry.addPSK(deviceID: "dev-1", identity: "past", key: Fixtures.key(2), notAfter: now.addingTimeInterval(-1))
         let current = try registry.addPSK(
-            deviceID: "dev-1", identity: "current", key: [3], notBefore: now.addingTimeInterval(-60), notAfter: now.addingTimeInterval(3600))
+            deviceID: "dev-1", identity: "current", key: Fixtures.key(3), notBefore: now.addingTimeInterval(-60), notAfter: now.addingTimeInterval(3600))
 
         #expect(registry.pskKey(forIdentity: "future") == nil)
         #expect(registry.pskKey(forIdentity: "past") == nil)
-        #expect(registry.pskKey(forIdentity: "current")?.key == [3])
+        #expect(registry.pskKey(forIdentity: "current")?.key == Fixtures.key(3))
 
         try registry.setCredentialStatus(.revoked, credentialID: current.id, reason: "leaked")
         #expect(registry.pskKey(forIdentity: "current") == nil)
@@ -53,13 +53,13 @@ struct DeviceRegistryTests {
     @Test func rotationKeepsTheOldPSKDuringTheGracePeriodOnly() throws {
         let registry = try Fixtures.memoryRegistry()
         try registry.addDevice(id: "dev-1")
-        try registry.addPSK(deviceID: "dev-1", identity: "dev-1", key: [9, 9, 9])
+        try registry.addPSK(deviceID: "dev-1", identity: "dev-1", key: Fixtures.key(9, 9, 9))
 
         let rotation = try registry.rotatePSK(deviceID: "dev-1", grace: 3600)
         #expect(rotation.credential.pskIdentity == "dev-1.2")
         #expect(rotation.secret.count == 16)
         #expect(rotation.retired.map(\.status) == [.retired])
-        #expect(registry.pskKey(forIdentity: "dev-1")?.key == [9, 9, 9])
+        #expect(registry.pskKey(forIdentity: "dev-1")?.key == Fixtures.key(9, 9, 9))
         #expect(registry.pskKey(forIdentity: "dev-1.2")?.key == rotation.secret)
 
         let immediate = try registry.rotatePSK(deviceID: "dev-1", identity: "third", grace: 0)
@@ -176,7 +176,7 @@ struct DeviceRegistryTests {
     @Test func removingADeviceRemovesItsCredentialsAndRules() throws {
         let registry = try Fixtures.memoryRegistry()
         try registry.addDevice(id: "dev-1")
-        try registry.addPSK(deviceID: "dev-1", identity: "id-1", key: [1])
+        try registry.addPSK(deviceID: "dev-1", identity: "id-1", key: Fixtures.key(1))
         try registry.allow(deviceID: "dev-1", "GET /x")
         try registry.removeDevice("dev-1", reason: "decommissioned")
         #expect(registry.device("dev-1") == nil)
@@ -184,7 +184,7 @@ struct DeviceRegistryTests {
         #expect(try registry.rules().isEmpty)
         // The identity is free again.
         try registry.addDevice(id: "dev-2")
-        try registry.addPSK(deviceID: "dev-2", identity: "id-1", key: [2])
+        try registry.addPSK(deviceID: "dev-2", identity: "id-1", key: Fixtures.key(2))
         #expect(registry.pskKey(forIdentity: "id-1")?.deviceID == "dev-2")
     }
 

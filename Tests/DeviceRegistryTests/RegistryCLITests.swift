@@ -96,10 +96,12 @@ struct RegistryCLITests {
         #expect(duplicate.status == 1)
         #expect(duplicate.stderr == "coap-registry: device dev-1 already exists\n")
 
-        let sameIdentity = try await cli("add", "dev-2", "--psk-identity", "dev-1", "--psk-key", "secret-text")
+        let sameIdentity = try await cli("add", "dev-2", "--psk-identity", "dev-1", "--psk-key", "secret-text-0123")
         #expect(sameIdentity.status == 1)
         #expect(sameIdentity.stderr.contains("already registered"))
         #expect(!sameIdentity.stderr.contains("secret-text"))
+        let short = try await cli("add", "dev-3", "--psk-key", "secret-text")
+        #expect(short.status == 64 && short.stderr.contains("16 to 64 bytes"), "\(short)")
 
         let invalid = try await cli("add", "bad id")
         #expect(invalid.status == 64)
@@ -255,12 +257,13 @@ struct RegistryCLITests {
 
     @Test func checkReportsSharedAndShortKeys() async throws {
         try await initialized()
-        #expect(try await cli("add", "dev-1", "--psk-key", "short").status == 0)
-        #expect(try await cli("add", "dev-2", "--psk-identity", "other", "--psk-key", "short").status == 0)
-        let check = try await cli("check", "--json")
+        // The registry takes no key under 16 bytes; a check asking for 32 reports these.
+        #expect(try await cli("add", "dev-1", "--psk-key", "shared-16-bytes!").status == 0)
+        #expect(try await cli("add", "dev-2", "--psk-identity", "other", "--psk-key", "shared-16-bytes!").status == 0)
+        let check = try await cli("check", "--json", "--min-key-bytes", "32")
         #expect(check.status == 1)
         #expect(check.stdout.contains("shared-psk") && check.stdout.contains("short-key"))
-        #expect(!check.stdout.contains("short\""))
+        #expect(!check.stdout.contains("shared-16-bytes"))
     }
 
     @Test func aNewerDatabaseIsRefused() async throws {

@@ -27,6 +27,9 @@ final class TemporaryDirectory: Sendable {
 
 /// Helpers shared by the registry tests.
 enum Fixtures {
+    /// A 16-byte PSK key (the registry's minimum) told apart by its first bytes.
+    static func key(_ bytes: UInt8...) -> [UInt8] { bytes + [UInt8](repeating: 0xA5, count: max(0, 16 - bytes.count)) }
+
     static let masterKey: [UInt8] = Array(0..<32).map { UInt8($0) &* 7 &+ 3 }
 
     /// An in-memory registry with a fixed master key.
