@@ -42,6 +42,9 @@ let package = Package(
             providers: [.apt(["libssl-dev"])]
         ),
 
+        // Platform code every library shares (file locks, ...): package-internal, not a product.
+        .target(name: "Platform", swiftSettings: strict),
+
         // Libraries
         .target(
             name: "CoAP",
@@ -69,7 +72,7 @@ let package = Package(
         .target(
             name: "Gateway",
             dependencies: [
-                "CoAP", "Sealing", "SenML", "CBOR", "LibCrypto", "DeviceRegistry",
+                "CoAP", "Sealing", "SenML", "CBOR", "LibCrypto", "DeviceRegistry", "Platform",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "GRDBSQLite", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
@@ -79,7 +82,7 @@ let package = Package(
         ),
         .target(
             name: "Node",
-            dependencies: ["CoAP", "Sealing", "SenML", "CBOR", "LibCrypto", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["CoAP", "Sealing", "SenML", "CBOR", "LibCrypto", "Platform", .product(name: "Logging", package: "swift-log")],
             swiftSettings: strict
         ),
 

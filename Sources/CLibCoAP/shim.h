@@ -32,53 +32,48 @@ static inline void scoap_log(coap_log_t level, const char *message) {
 
 static inline int scoap_eventfd(void) { return eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC); }
 
-/// Adds the loop's wake eventfd to libcoap's epoll set, so that the loop blocks in one
-/// epoll_wait for datagrams, libcoap's timerfd and its own jobs alike (a poll() on the epoll fd
-/// and the eventfd costs a nested wake-up and an extra system call per request). Edge-triggered,
-/// with a NULL data pointer: coap_io_do_epoll takes an event whose pointer is NULL for its own
-/// timerfd (it reads that non-blocking timerfd and re-arms its timers, which is harmless), so it
-/// may see ours too; each write to the eventfd is one edge, so the counter is never read.
-static inline int scoap_epoll_add_wake(int epfd, int wakefd) {
+/// The most epoll events the loop takes per wait.
+#define SCOAP_MAX_EVENTS 16
+static inline int scoap_max_events(void) { return SCOAP_MAX_EVENTS; }
+
+/// Adds the loop's wake eventfd to libcoap's epoll set, edge-triggered, with `marker` as its data
+/// pointer: libcoap's own events carry NULL (its timerfd) or a coap_socket_t, so the loop tells
+/// its wake-up apart and never hands it to coap_io_do_epoll.
+static inline int scoap_epoll_add_wake(int epfd, int wakefd, void *marker) {
     struct epoll_event event;
     memset(&event, 0, sizeof(event));
     event.events = EPOLLIN | EPOLLET;
-    event.data.ptr = NULL;
+    event.data.ptr = marker;
     return epoll_ctl(epfd, EPOLL_CTL_ADD, wakefd, &event);
 }
 
-/// Waits until libcoap's epoll set has something ready, or `timeout_ms` passes (-1: no limit).
-/// Takes no readiness away from coap_io_process: libcoap's descriptors are level-triggered, so
-/// its own epoll_wait reports them again; only the wake eventfd's edge is used up here.
-static inline int scoap_epoll_wait_ready(int epfd, int timeout_ms) {
-    struct epoll_event event;
-    return epoll_wait(epfd, &event, 1, timeout_ms);
+/// epoll_wait into two arrays: struct epoll_event is packed on x86-64 and does not import into
+/// Swift with that layout.
+static inline int scoap_epoll_wait(int epfd, void **ptrs, uint32_t *masks, int max, int timeout_ms) {
+    struct epoll_event events[SCOAP_MAX_EVENTS];
+    int n = epoll_wait(epfd, events, max < SCOAP_MAX_EVENTS ? max : SCOAP_MAX_EVENTS, timeout_ms);
+    for (int i = 0; i < n; i++) {
+        ptrs[i] = events[i].data.ptr;
+        masks[i] = events[i].events;
+    }
+    return n;
 }
 
-/// Handles input that is ready now, up to `rounds` epoll batches, without coap_io_process's
-/// coap_expire_cache_entries and coap_check_async; the caller runs coap_io_process again soon
-/// after, which does those. Returns the events handled, or -1 when it stopped at a batch holding
-/// an event with a NULL data pointer (the loop's wake eventfd, or libcoap's timerfd): nothing of
-/// that batch goes to libcoap, so the loop runs its jobs before the datagrams that came with the
-/// wake-up, which coap_io_process then polls again (libcoap's sockets are level-triggered).
-/// Not saved: in libcoap 4.3.1 coap_io_do_epoll itself ends every batch with
-/// coap_io_prepare_epoll (a scan of every session's timers and a timerfd_settime), so each
-/// round here costs that scan too.
-/// (struct epoll_event is packed on x86-64: kept on the C side.)
-static inline int scoap_io_drain_ready(coap_context_t *ctx, int rounds) {
-    struct epoll_event events[16];
-    int handled = 0;
-    int fd = coap_context_get_coap_fd(ctx);
-    for (int i = 0; i < rounds; i++) {
-        int n = epoll_wait(fd, events, 16, 0);
-        if (n <= 0) break;
-        for (int j = 0; j < n; j++) {
-            if (events[j].data.ptr == NULL) return -1;
-        }
-        coap_io_do_epoll(ctx, events, (size_t)n);
-        handled += n;
+/// coap_io_do_epoll over events given as two arrays (see scoap_epoll_wait).
+static inline void scoap_io_do_epoll(coap_context_t *ctx, void *const *ptrs, const uint32_t *masks, int n) {
+    struct epoll_event events[SCOAP_MAX_EVENTS];
+    if (n > SCOAP_MAX_EVENTS) n = SCOAP_MAX_EVENTS;
+    for (int i = 0; i < n; i++) {
+        events[i].events = masks[i];
+        events[i].data.ptr = ptrs[i];
     }
-    return handled;
+    coap_io_do_epoll(ctx, events, (size_t)n);
 }
+
+/// The descriptor of the coap_socket_t that one of libcoap's epoll events points to. libcoap
+/// 4.3.1 does not install coap_io_internal.h; there, on POSIX builds, coap_socket_t starts with
+/// its descriptor.
+static inline int scoap_socket_fd(const void *socket) { return *(const coap_fd_t *)socket; }
 
 // MARK: OpenSSL, for the DTLS checks libcoap leaves to the application.
 // libcoap's OpenSSL backend keeps the coap_session_t in the SSL's app data; these helpers reach

@@ -17,12 +17,15 @@ import SenML
 public final class Gateway: Service, Sendable {
     public let configuration: GatewayConfiguration
     public let store: ReadingsStore
+    let storage: GatewayStorage
     public let monitor: SecurityMonitor
     let server: CoAPServer
     let ingestor: ReadingIngestor
     let directory: any GatewayDirectory
     let logger: Logger
     let started = Date()
+    /// Sums up, every few seconds, the security events held back from the log and the audit.
+    private let summaries: Locked<(any DispatchSourceTimer)?>
     /// DTLS identity (PSK identity, or the device a certificate mapped to) → device id.
     let identities: Locked<[String: String]>
     /// Makes `/readings/<device>` a resource of its own, so it can be observed (once per device).
@@ -39,9 +42,12 @@ public final class Gateway: Service, Sendable {
         self.configuration = configuration
         self.directory = directory
         self.logger = logger
-        let store = try ReadingsStore(
-            path: readingsPath, masterKey: masterKey, durability: configuration.readingsDurability,
-            encryptsContent: configuration.encryptsReadingsAtRest)
+        try configuration.validate()
+        let storage = try GatewayStorage(
+            readingsPath: readingsPath, masterKey: masterKey, durability: configuration.readingsDurability,
+            recovery: configuration.recovery, encryptsContent: configuration.encryptsReadingsAtRest, logger: logger)
+        self.storage = storage
+        let store = storage.readings
         self.store = store
         let monitor = SecurityMonitor(policy: configuration.lockout, directory: directory, logger: logger)
         self.monitor = monitor
@@ -50,7 +56,7 @@ public final class Gateway: Service, Sendable {
 
         let serverBox = Locked<CoAPServer?>(nil)
         let ingestor = ReadingIngestor(
-            directory: directory, store: store, monitor: monitor,
+            directory: directory, storage: storage, monitor: monitor,
             limits: .init(maxPayloadBytes: configuration.maxPayloadBytes, maxRecords: configuration.maxRecordsPerMessage,
                           ratePerDevice: configuration.ratePerDevice, burstPerDevice: configuration.burstPerDevice),
             logger: logger,
@@ -83,13 +89,15 @@ public final class Gateway: Service, Sendable {
                 return CoAPResponse.status(.forbidden)
             }
             var response = CoAPResponse(code: .content)
-            response.payload = monitor.reportJSON()
+            response.payload = monitor.reportJSON(dtls: serverBox.withLock { $0 }?.dtlsStatistics)
             response.options.contentFormat = .json
             return response
         })
 
         var serverConfiguration = CoAPServer.Configuration(
             host: configuration.host, port: configuration.port, plainCoAP: configuration.plainCoAP, dtlsPort: configuration.dtlsPort)
+        // A body over the readings' limit is refused as it arrives, block by block.
+        serverConfiguration.limits.maxRequestBodyBytes = configuration.maxPayloadBytes
         // libcoap can only observe a resource that exists: a device's readings resource is made
         // as soon as the device authenticates, before it (or anyone) asks to observe it.
         let materialized = Locked<Set<String>>([])
@@ -98,8 +106,9 @@ public final class Gateway: Service, Sendable {
             serverBox.withLock { $0 }?.materialize(path: "/readings/\(device)")
         }
         prepareDevice = prepare
-        let psk = DTLSServerConfiguration.PSK(hint: configuration.pskHint) { identity, peer in
-            if monitor.isLockedOut(address: peer.host) { return nil }
+        // Locked out here: only devices whose own misbehaviour is proven (SecurityMonitor). An
+        // address whose handshakes keep failing is throttled by the server (DTLSServerLimits).
+        let psk = DTLSServerConfiguration.PSK(hint: configuration.pskHint) { identity, _ in
             guard let match = directory.pskKey(forIdentity: identity.text), !monitor.isLockedOut(deviceID: match.deviceID),
                   let key = try? PSKKey(bytes: match.key)
             else { return nil }
@@ -109,29 +118,40 @@ public final class Gateway: Service, Sendable {
         }
         var pki: DTLSServerConfiguration.PKI?
         if let certificate = configuration.certificate, let key = configuration.privateKey {
-            pki = DTLSServerConfiguration.PKI(certificate: certificate, privateKey: key, trustedCA: configuration.trustedCA) { cert, peer in
-                if monitor.isLockedOut(address: peer.host) { return nil }
-                guard let device = directory.deviceID(forCertificateFingerprint: cert.sha256Fingerprint, subject: cert.commonName) else { return nil }
+            pki = DTLSServerConfiguration.PKI(certificate: certificate, privateKey: key, trustedCA: configuration.trustedCA) { cert, _ in
+                guard let device = directory.deviceID(forCertificateFingerprint: cert.sha256Fingerprint, subject: cert.commonName),
+                      !monitor.isLockedOut(deviceID: device)
+                else { return nil }
                 identities.withLock { $0[device] = device }
                 prepare(device)
                 return device
             }
         }
-        serverConfiguration.dtls = DTLSServerConfiguration(psk: psk, pki: pki, handshakeTimeout: configuration.handshakeTimeout) { event in
-            let device = event.identity.flatMap { identity in identities.withLock { $0[identity] } }
+        var limits = configuration.dtlsLimits
+        limits.failureThreshold = configuration.lockout.threshold
+        limits.failureWindow = configuration.lockout.window
+        limits.throttleDuration = configuration.lockout.lockout
+        serverConfiguration.dtls = DTLSServerConfiguration(
+            psk: psk, pki: pki, handshakeTimeout: configuration.handshakeTimeout, limits: limits
+        ) { event in
+            // A failed handshake proves nothing about the identity it named: claimed, not pinned.
+            let claimed = event.identity.flatMap { identity in identities.withLock { $0[identity] } }
             switch event.outcome {
             case .established: break
             case .unknownIdentity:
-                monitor.record(.unknownIdentity, deviceID: nil, address: event.peer.host, detail: "PSK identity '\(event.identity ?? "")' refused")
+                monitor.record(.unknownIdentity, source: event.peer, detail: "PSK identity '\(event.identity ?? "")' refused")
             case .timeout:
-                monitor.record(.handshakeFailure, deviceID: device, address: event.peer.host,
+                monitor.record(.handshakeFailure, claimed: claimed, source: event.peer,
                                detail: "handshake for '\(event.identity ?? "-")' timed out (wrong key?)")
+            case .abandoned:
+                monitor.record(.handshakeAbandoned, source: event.peer, detail: "handshake abandoned before the client named an identity")
             case .certificateRefused(let why):
-                monitor.record(.certificateRefused, deviceID: nil, address: event.peer.host, detail: why)
+                monitor.record(.certificateRefused, source: event.peer, detail: why)
             case .failed(let why):
-                monitor.record(.handshakeFailure, deviceID: device, address: event.peer.host, detail: why)
+                monitor.record(.handshakeFailure, claimed: claimed, source: event.peer, detail: why)
             }
         }
+        summaries = Locked(nil)
         server = try CoAPServer(configuration: serverConfiguration, router: router, logger: logger)
         serverBox.withLock { $0 = server }
         directory.onChange { devices in
@@ -151,6 +171,15 @@ public final class Gateway: Service, Sendable {
     /// Binds and starts serving without blocking.
     public func start() throws {
         try server.start()
+        let monitor = self.monitor
+        summaries.withLock { timer in
+            guard timer == nil else { return }
+            let made = DispatchSource.makeTimerSource(queue: DispatchQueue(label: "securecoap.gateway.security-summaries", qos: .utility))
+            made.schedule(deadline: .now() + .seconds(5), repeating: .seconds(5))
+            made.setEventHandler { monitor.flush() }
+            made.activate()
+            timer = made
+        }
         for device in directory.deviceIDs() { prepareDevice(device) }
     }
 
@@ -177,12 +206,21 @@ public final class Gateway: Service, Sendable {
             logger.warning("readings still uncommitted at shutdown; their senders get no answer and will retry")
         }
         server.shutdown()
+        storage.close()
+        summaries.withLock { timer in
+            timer?.cancel()
+            timer = nil
+        }
+        monitor.flush()
     }
 
     /// The plain CoAP port (after `start()`).
     public var port: UInt16? { server.port }
     /// The DTLS port (after `start()`).
     public var dtlsPort: UInt16? { server.dtlsPort }
+
+    /// What the DTLS endpoint's front door and handshakes have seen, and what peers hold now.
+    public var dtlsStatistics: DTLSServerStatistics? { server.dtlsStatistics }
 
     /// Tells the observers of one of the application's resources (see `routes`) that it changed.
     public func notifyObservers(of path: String) { server.notifyObservers(of: path) }
@@ -202,7 +240,7 @@ public final class Gateway: Service, Sendable {
         }
         let path = "/readings/\(device)"
         guard requester == device || who.isAdmin || directory.isAllowed(deviceID: requester, method: "GET", path: path) else {
-            monitor.record(.accessDenied, deviceID: requester, address: request.peer?.host, detail: "GET \(path)")
+            monitor.record(.accessDenied, device: requester, source: request.peer, detail: "GET \(path)")
             return CoAPResponse.status(.forbidden)
         }
         let limit = request.queryValue("limit").flatMap(Int.init) ?? 20
@@ -224,8 +262,16 @@ public final class Gateway: Service, Sendable {
     }
 
     static func health(store: ReadingsStore, probe: HealthProbe, ingestor: ReadingIngestor, started: Date) -> CoAPResponse {
+        let check = probe.lastResult()
+        let state: HealthReport.Store
+        switch ingestor.commitState.withLock({ $0 }) {
+        case _ where !check.readable: state = .unavailable
+        case .failing(full: true): state = .full
+        case .failing(full: false): state = .failing
+        case .ok: state = (check.freeBytes ?? Int.max) < HealthReport.lowSpaceBytes ? .full : .ok
+        }
         let report = HealthReport(
-            storeReadable: probe.storeReadable(), uptimeSeconds: Int(Date().timeIntervalSince(started)), durability: store.durability,
+            store: state, diskFreeBytes: check.freeBytes, uptimeSeconds: Int(Date().timeIntervalSince(started)), durability: store.durability,
             readingsTotal: store.committedTotal, readingsSinceStart: ingestor.stored.withLock { $0 },
             commitsSinceStart: ingestor.commits.withLock { $0 },
             recordsDroppedByAllowList: ingestor.droppedByAllowList.withLock { $0 })

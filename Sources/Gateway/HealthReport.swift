@@ -7,7 +7,22 @@
 /// starved ingestion. Every value is an integer or one of a few fixed ASCII words (raw values of
 /// ours, never outside input), so nothing needs escaping.
 struct HealthReport {
-    var storeReadable: Bool
+    /// The store's state, as `/health` names it.
+    enum Store: String {
+        case ok
+        /// It does not answer a read.
+        case unavailable
+        /// Its file system is full (the last commit said so, or free space is under ``lowSpaceBytes``).
+        case full
+        /// The last commit failed for another reason.
+        case failing
+    }
+
+    /// Free space under which the store reports `full`: a commit would soon fail.
+    static let lowSpaceBytes = 1 << 20
+
+    var store: Store
+    var diskFreeBytes: Int?
     var uptimeSeconds: Int
     var durability: ReadingsDurability
     var readingsTotal: Int
@@ -37,12 +52,13 @@ struct HealthReport {
             out.append(UInt8(ascii: "\""))
         }
         number("commits_since_start", commitsSinceStart)
+        number("disk_free_bytes", diskFreeBytes ?? -1)
         word("durability", durability.rawValue)
         number("readings_since_start", readingsSinceStart)
-        number("readings_total", storeReadable ? readingsTotal : -1)
+        number("readings_total", store == .unavailable ? -1 : readingsTotal)
         number("records_dropped_by_allow_list", recordsDroppedByAllowList)
-        word("status", storeReadable ? "ok" : "degraded")
-        word("store", storeReadable ? "ok" : "unavailable")
+        word("status", store == .ok ? "ok" : "degraded")
+        word("store", store.rawValue)
         number("uptime_s", uptimeSeconds)
         out.append(UInt8(ascii: "}"))
         return out

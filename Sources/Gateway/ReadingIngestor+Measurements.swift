@@ -14,7 +14,7 @@ extension ReadingIngestor {
     func measurements(of reading: PreparedReading, now: Double) throws(RefusedReading) -> [SenMLMeasurement] {
         let deviceID = reading.deviceID
         func refused(_ code: CoAPResponseCode, _ event: SecurityMonitor.Event, _ message: String) -> RefusedReading {
-            RefusedReading(response: refuse(code, event, device: deviceID, peer: reading.peer?.host ?? "?", message))
+            RefusedReading(response: refuse(code, event, device: deviceID, source: reading.peer, message))
         }
         let pack: SenMLPack
         do throws(SenMLError) {
@@ -34,9 +34,12 @@ extension ReadingIngestor {
         do { measurements = try pack.resolved(now: now) } catch {
             throw refused(.badRequest, .malformed, error.message)
         }
-        // Names without a base name are the device's own.
+        // Names without a base name are the device's own; prefixed, a name must still be valid.
         for i in measurements.indices where !Self.isOwn(name: measurements[i].name, of: deviceID) {
             measurements[i].name = deviceID + "/" + measurements[i].name
+            do { try SenMLPack.checkName(measurements[i].name) } catch {
+                throw refused(.badRequest, .malformed, "\(error.message) once prefixed with the device id")
+            }
         }
         if let allowed = reading.allowedNames {
             let before = measurements.count

@@ -24,6 +24,10 @@ final class ReadingIngestor: Sendable {
 
     let directory: any GatewayDirectory
     let store: ReadingsStore
+    /// The readings store and the replay state beside it.
+    let storage: GatewayStorage
+    /// Windows the replay state has not taken yet (its last write failed): written with the next group.
+    private let unsyncedWindows = Locked<[[UInt8]: ReplayWindow]>([:])
     let ring = KeyRing()
     let monitor: SecurityMonitor
     let limits: Limits
@@ -37,6 +41,17 @@ final class ReadingIngestor: Sendable {
     /// Store transactions that committed readings (fewer than `stored` when commits were grouped).
     let commits = Locked(0)
     let droppedByAllowList = Locked(0)
+    /// The Max-Age of a 5.03 for a reading the store could not commit: when to try again.
+    static let retryAfterSeconds: UInt32 = 10
+
+    /// How the last commit went, for `GET /health`.
+    let commitState = Locked(CommitState.ok)
+
+    enum CommitState: Sendable {
+        case ok
+        /// The last commit failed; `full` when its file system is full.
+        case failing(full: Bool)
+    }
     /// Called after a commit, with the devices whose readings it stored (to notify observers).
     let onStored: @Sendable ([String]) -> Void
     /// Sealed messages accepted but not yet committed: a copy arriving meanwhile must not be
@@ -45,10 +60,11 @@ final class ReadingIngestor: Sendable {
     /// The commit queue (made on first use: it needs `self`).
     private let queue = Locked<CommitQueue?>(nil)
 
-    init(directory: any GatewayDirectory, store: ReadingsStore, monitor: SecurityMonitor, limits: Limits, logger: Logger,
+    init(directory: any GatewayDirectory, storage: GatewayStorage, monitor: SecurityMonitor, limits: Limits, logger: Logger,
          onStored: @escaping @Sendable ([String]) -> Void) {
         self.directory = directory
-        self.store = store
+        self.storage = storage
+        self.store = storage.readings
         self.monitor = monitor
         self.limits = limits
         self.rateLimiter = RateLimiter(rate: limits.ratePerDevice, burst: limits.burstPerDevice)
@@ -65,9 +81,13 @@ final class ReadingIngestor: Sendable {
         }
     }
 
-    /// Records `event` (when given) and returns the refusal's answer.
-    func refuse(_ code: CoAPResponseCode, _ event: SecurityMonitor.Event?, device: String?, peer: String, _ message: String) -> CoAPResponse {
-        if let event { monitor.record(event, deviceID: device, address: peer, detail: message) }
+    /// Records `event` (when given) and returns the refusal's answer. `device` is the device the
+    /// refusal proves misbehaved (the channel's, or a verified seal's); `claimed` one only named.
+    func refuse(
+        _ code: CoAPResponseCode, _ event: SecurityMonitor.Event?, device: String?, claimed: String? = nil, source: CoAPPeerAddress?,
+        _ message: String
+    ) -> CoAPResponse {
+        if let event { monitor.record(event, device: device, claimed: claimed, source: source, detail: message) }
         var response = CoAPResponse(text: message)
         response.code = code
         return response
@@ -126,18 +146,18 @@ final class ReadingIngestor: Sendable {
     /// either way, so a refusal comes no later, and the loop thread, which every request shares,
     /// does ~5 µs less per reading.
     func prepare(_ request: CoAPRequest, channelDevice: String?) -> Preparation {
-        func refuse(_ code: CoAPResponseCode, _ event: SecurityMonitor.Event?, device: String?, peer: String, _ message: String) -> Preparation {
-            .refused(self.refuse(code, event, device: device, peer: peer, message))
+        func refuse(
+            _ code: CoAPResponseCode, _ event: SecurityMonitor.Event?, device: String?, claimed: String? = nil, _ message: String
+        ) -> Preparation {
+            .refused(self.refuse(code, event, device: device, claimed: claimed, source: request.peer, message))
         }
-        let peer = request.peer?.host ?? "?"
-        if monitor.isLockedOut(address: peer) {
-            return refuse(.forbidden, nil, device: channelDevice, peer: peer, "locked out after repeated failures; try later")
-        }
+        // Nothing is refused for the source address: over plain CoAP it can be spoofed, and a
+        // device that proves itself (its session, or a seal that verifies) is served.
         if let channelDevice, monitor.isLockedOut(deviceID: channelDevice) {
-            return refuse(.forbidden, nil, device: channelDevice, peer: peer, "device locked out after repeated failures; try later")
+            return refuse(.forbidden, nil, device: channelDevice, "device locked out after repeated failures; try later")
         }
         guard request.payload.count <= limits.maxPayloadBytes else {
-            return refuse(.requestEntityTooLarge, .oversized, device: channelDevice, peer: peer,
+            return refuse(.requestEntityTooLarge, .oversized, device: channelDevice,
                           "payload of \(request.payload.count) bytes; at most \(limits.maxPayloadBytes)")
         }
         var format = request.options.contentFormat
@@ -148,7 +168,7 @@ final class ReadingIngestor: Sendable {
         if format == .coseEncrypt0 {
             let payload: SealedPayload
             do { payload = try SealedPayload(parsing: request.payload) } catch {
-                return refuse(.badRequest, .malformed, device: device, peer: peer, "not a COSE_Encrypt0 message")
+                return refuse(.badRequest, .malformed, device: channelDevice, "not a COSE_Encrypt0 message")
             }
             do {
                 let result: OpenedPayload
@@ -165,45 +185,49 @@ final class ReadingIngestor: Sendable {
                 switch error.code {
                 case .replay:
                     return .refused(alreadySeen(request, kid: payload.kid, sequenceNumber: payload.sequenceNumber,
-                                                device: ring.deviceID(ofKid: payload.kid), peer: peer))
+                                                device: ring.deviceID(ofKid: payload.kid)))
+                // A seal that does not open proves nothing about the device its kid names: only
+                // the channel's device (over DTLS) is answerable for it.
                 case .unknownKid:
-                    return refuse(.unauthorized, .unknownKid, device: channelDevice, peer: peer, "unknown kid \(payload.kidHex)")
+                    return refuse(.unauthorized, .unknownKid, device: channelDevice, "unknown kid \(payload.kidHex)")
                 case .revokedKid:
-                    return refuse(.unauthorized, .unknownKid, device: ring.deviceID(ofKid: payload.kid), peer: peer, "kid \(payload.kidHex) is revoked")
+                    return refuse(.unauthorized, .unknownKid, device: channelDevice, claimed: ring.deviceID(ofKid: payload.kid),
+                                  "kid \(payload.kidHex) is revoked")
                 case .deviceMismatch:
-                    return refuse(.forbidden, .accessDenied, device: channelDevice, peer: peer, "kid \(payload.kidHex) is not this device's")
+                    return refuse(.forbidden, .accessDenied, device: channelDevice, claimed: ring.deviceID(ofKid: payload.kid),
+                                  "kid \(payload.kidHex) is not this device's")
                 case .authenticationFailed:
-                    return refuse(.unauthorized, .tamperedSeal, device: ring.deviceID(ofKid: payload.kid), peer: peer,
+                    return refuse(.unauthorized, .tamperedSeal, device: channelDevice, claimed: ring.deviceID(ofKid: payload.kid),
                                   "the seal does not verify (tampered, or the wrong key)")
                 default:
-                    return refuse(.badRequest, .malformed, device: channelDevice, peer: peer, "cannot open the message: \(error.code)")
+                    return refuse(.badRequest, .malformed, device: channelDevice, "cannot open the message: \(error.code)")
                 }
             } catch {
-                return refuse(.badRequest, .malformed, device: channelDevice, peer: peer, "cannot open the message")
+                return refuse(.badRequest, .malformed, device: channelDevice, "cannot open the message")
             }
         } else {
             guard let channelDevice else {
-                return refuse(.unauthorized, .unsealed, device: nil, peer: peer, "readings over plain CoAP must be sealed (Content-Format 16)")
+                return refuse(.unauthorized, .unsealed, device: nil, "readings over plain CoAP must be sealed (Content-Format 16)")
             }
             if directory.device(channelDevice)?.requireSealedReadings ?? true {
-                return refuse(.unauthorized, .unsealed, device: channelDevice, peer: peer, "this device must seal its readings")
+                return refuse(.unauthorized, .unsealed, device: channelDevice, "this device must seal its readings")
             }
         }
         guard let deviceID = device, let record = directory.device(deviceID), record.isActive else {
-            return refuse(.forbidden, .inactiveDevice, device: device, peer: peer, "the device is not active")
+            return refuse(.forbidden, .inactiveDevice, device: device, "the device is not active")
         }
         if monitor.isLockedOut(deviceID: deviceID) {
-            return refuse(.forbidden, nil, device: deviceID, peer: peer, "device locked out after repeated failures; try later")
+            return refuse(.forbidden, nil, device: deviceID, "device locked out after repeated failures; try later")
         }
         guard directory.isAllowed(deviceID: deviceID, method: "POST", path: "/readings") else {
-            return refuse(.forbidden, .accessDenied, device: deviceID, peer: peer, "\(deviceID) may not POST /readings")
+            return refuse(.forbidden, .accessDenied, device: deviceID, "\(deviceID) may not POST /readings")
         }
         guard rateLimiter.allow(deviceID) else {
-            return refuse(.tooManyRequests, .rateLimited, device: deviceID, peer: peer, "more than \(limits.ratePerDevice) messages per second")
+            return refuse(.tooManyRequests, .rateLimited, device: deviceID, "more than \(limits.ratePerDevice) messages per second")
         }
         // The pack itself is read by the commit worker (``measurements(of:now:)``), off this thread.
         guard let senml = format, senml == .senmlCBOR || senml == .senmlJSON else {
-            return refuse(.unsupportedContentFormat, .malformed, device: deviceID, peer: peer, "readings are SenML JSON (110) or CBOR (112)")
+            return refuse(.unsupportedContentFormat, .malformed, device: deviceID, "readings are SenML JSON (110) or CBOR (112)")
         }
         if let opened {
             let key = SealedMessageID(kid: opened.kid, sequenceNumber: opened.sequenceNumber)
@@ -220,7 +244,7 @@ final class ReadingIngestor: Sendable {
             // this copy and claiming it: look again now that the claim holds.
             if let window = ring.replayWindow(ofKid: opened.kid), !window.isFresh(opened.sequenceNumber) {
                 _ = uncommitted.withLock { $0.remove(key) }
-                return .refused(alreadySeen(request, kid: opened.kid, sequenceNumber: opened.sequenceNumber, device: deviceID, peer: peer))
+                return .refused(alreadySeen(request, kid: opened.kid, sequenceNumber: opened.sequenceNumber, device: deviceID))
             }
         }
         return .ready(PreparedReading(
@@ -242,14 +266,15 @@ final class ReadingIngestor: Sendable {
 
     /// The answer to a sealed message whose number was used: 2.01 again for a retransmission of
     /// what is stored (same bytes, same sender, within the exchange lifetime), else a replay.
-    private func alreadySeen(_ request: CoAPRequest, kid: [UInt8], sequenceNumber: UInt64, device: String?, peer: String) -> CoAPResponse {
+    private func alreadySeen(_ request: CoAPRequest, kid: [UInt8], sequenceNumber: UInt64, device: String?) -> CoAPResponse {
         let key = SealedMessageID(kid: kid, sequenceNumber: sequenceNumber)
         let digest = RecentMessages.digest(of: request.payload)
         let now = Date().timeIntervalSince1970
         if let seen = recent.withLock({ $0.lookup(key, now: now) }), seen.digest == digest, seen.peer == request.peer {
             return .status(.created)
         }
-        return refuse(.unauthorized, .replay, device: device, peer: peer,
+        // Anyone can replay a captured message: it proves nothing about its device.
+        return refuse(.unauthorized, .replay, device: nil, claimed: device, source: request.peer,
                       "replayed message (kid \(Hex.encode(kid)), sequence \(sequenceNumber))")
     }
 
@@ -284,9 +309,26 @@ final class ReadingIngestor: Sendable {
         }
         var committed = true
         if !rows.isEmpty {
-            do { try store.append(rows) } catch {
+            do {
+                try store.append(rows)
+                commitState.withLock { $0 = .ok }
+            } catch {
                 logger.error("readings not stored", metadata: ["count": "\(rows.count)", "error": "\(error)"])
                 committed = false
+                commitState.withLock { $0 = .failing(full: (error as? GatewayError)?.storageIsFull ?? false) }
+            }
+        }
+        if committed, !windows.isEmpty || !unsyncedWindows.withLock({ $0.isEmpty }) {
+            // The replay state, after the readings and before the answers: no acknowledged
+            // message is newer than it. If it cannot be written, the readings store's copy holds
+            // the windows, and the next group (or the next start) writes them.
+            let pending = unsyncedWindows.withLock { unsynced in
+                defer { unsynced.removeAll() }
+                return unsynced.merging(windows) { $1 }
+            }
+            do { try storage.replay.record(pending, commits: store.commits) } catch {
+                logger.error("replay state not written; the readings store holds its copy", metadata: ["error": "\(error)"])
+                unsyncedWindows.withLock { $0.merge(pending) { current, _ in current } }
             }
         }
         var recorded: [(SealedMessageID, RecentMessages.Entry)] = []
@@ -308,6 +350,7 @@ final class ReadingIngestor: Sendable {
         guard committed else {
             var response = CoAPResponse(text: "the readings store is unavailable; nothing was stored")
             response.code = .serviceUnavailable
+            response.options.maxAge = Self.retryAfterSeconds
             for i in kept { answers[i] = response }
             return answers
         }
@@ -328,7 +371,7 @@ final class ReadingIngestor: Sendable {
         guard ring.status(ofKid: kid) == nil, let secret = directory.sealingSecret(forKid: kid) else { return }
         do {
             let key = try DeviceSecret(bytes: SecureBytes(secret.secret)).deriveKey(kid: kid, algorithm: secret.algorithm)
-            try ring.add(key, deviceID: secret.deviceID, status: secret.status, replayWindow: store.replayWindow(kid: kid) ?? ReplayWindow())
+            try ring.add(key, deviceID: secret.deviceID, status: secret.status, replayWindow: storage.window(kid: kid))
         } catch {
             logger.warning("cannot use a sealing secret", metadata: ["kid": "\(Hex.encode(kid))", "error": "\(error)"])
         }

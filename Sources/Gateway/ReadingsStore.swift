@@ -13,8 +13,11 @@ public import SenML
 /// sealed with AES-256-GCM under a data key, with the row's id, device and time as associated data,
 /// so a row's content cannot be moved to another row or device undetected. The data key is stored
 /// wrapped under a key derived from the master key; the master key itself never touches this file.
-/// The replay windows of the sealing kids are stored in the same transaction as the reading they
-/// admitted, so a restart can neither lose an acknowledged reading nor accept its replay.
+/// The replay windows of the sealing kids are stored in the same transaction as the readings they
+/// admitted: a copy, from which ``GatewayStorage`` brings the replay state (``ReplayStore``, the
+/// one that counts) up to date after a crash between the two commits. The store has an id of its
+/// own and counts its commits, so that the replay state can tell it is the store it goes with and
+/// that it is not older than the replay state.
 public final class ReadingsStore: Sendable {
     /// Ciphers are not thread-safe (one OpenSSL context each): used only under the lock.
     private struct Keys {
@@ -23,12 +26,17 @@ public final class ReadingsStore: Sendable {
         var nextRowID: Int64
         /// The highest row id `readings_by_device` covers (see ReadingsStore+DeviceIndex).
         var indexedUpTo: Int64
+        /// Transactions that appended readings, in all.
+        var commits: Int64
         let wrapper: AEADCipher
     }
 
+    /// This store's id, made when it was created.
+    public let storeID: [UInt8]
+
     private let pool: DatabasePool
     /// The database file.
-    private let path: String
+    let path: String
     /// Checkpoints the log after commits, off the commit path.
     private let checkpointer: WALCheckpointer
     /// Rows committed in all: those found at opening plus those committed since (kept apart
@@ -81,7 +89,19 @@ public final class ReadingsStore: Sendable {
                 """)
         }
         migrator.registerMigration("v2-bulk-device-index", migrate: Self.migrateToDeviceIndex)
+        migrator.registerMigration("v3-identity") { db in
+            try db.execute(sql: "CREATE TABLE store_meta (one INTEGER PRIMARY KEY CHECK (one = 1), store_id BLOB NOT NULL, commits INTEGER NOT NULL)")
+            try db.execute(sql: "INSERT INTO store_meta (one, store_id, commits) VALUES (1, ?, 0)",
+                           arguments: [Data(try SecureRandom.bytes(count: 16))])
+        }
         try migrator.migrate(pool)
+        let (storeID, commits) = try pool.read { db -> ([UInt8], Int64) in
+            guard let row = try Row.fetchOne(db, sql: "SELECT store_id, commits FROM store_meta") else {
+                throw GatewayError("the readings store \(path) has no identity row")
+            }
+            return (Array(row["store_id"] as Data), row["commits"])
+        }
+        self.storeID = storeID
         let (ciphers, current, next, indexed) = try pool.write { db -> ([Int64: AEADCipher], Int64, Int64, Int64) in
             var keys: [Int64: AEADCipher] = [:]
             for row in try Row.fetchAll(db, sql: "SELECT id, nonce, wrapped FROM data_keys") {
@@ -104,7 +124,7 @@ public final class ReadingsStore: Sendable {
             let next = (try Int64.fetchOne(db, sql: "SELECT MAX(id) FROM readings") ?? 0) + 1
             return (keys, current, next, try Self.indexedUpTo(db))
         }
-        keys = Locked(Keys(ciphers: ciphers, current: current, nextRowID: next, indexedUpTo: indexed, wrapper: wrapper))
+        keys = Locked(Keys(ciphers: ciphers, current: current, nextRowID: next, indexedUpTo: indexed, commits: commits, wrapper: wrapper))
         committedRows = Locked(next - 1)
     }
 
@@ -222,19 +242,38 @@ public final class ReadingsStore: Sendable {
                         window.bind(1, blob: replay.kid)
                         try window.run(db)
                     }
+                    try db.cachedStatement(sql: "UPDATE store_meta SET commits = commits + 1 WHERE one = 1").execute()
                 }
             } catch {
-                throw GatewayError("the readings store could not commit: \(error)")
+                throw GatewayError("the readings store could not commit: \(error)",
+                                   storageIsFull: (error as? DatabaseError)?.resultCode == .SQLITE_FULL)
             }
             checkpointer.didCommit()
             keys.indexedUpTo = max(keys.indexedUpTo, indexTo)
             keys.nextRowID += Int64(batch.count)
+            keys.commits += 1
             committedRows.withLock { $0 = keys.nextRowID - 1 }
             return (0..<batch.count).map { first + Int64($0) }
         }
     }
 
-    /// A kid's persisted replay window.
+    /// Transactions that appended readings, in all (the replay state records how many it has seen).
+    public var commits: Int64 { keys.withLock { $0.commits } }
+
+    /// Every kid's window as stored with the readings.
+    func replayWindows() throws -> [[UInt8]: ReplayWindow] {
+        try pool.read { db in
+            var out: [[UInt8]: ReplayWindow] = [:]
+            for row in try Row.fetchAll(db, sql: "SELECT kid, highest, bitmap FROM replay_windows") {
+                let highest: Int64? = row["highest"]
+                let bitmap: Int64 = row["bitmap"]
+                out[Array(row["kid"] as Data)] = ReplayWindow(highest: highest.map { UInt64(bitPattern: $0) }, bitmap: UInt64(bitPattern: bitmap))
+            }
+            return out
+        }
+    }
+
+    /// A kid's window as stored with the readings.
     public func replayWindow(kid: [UInt8]) -> ReplayWindow? {
         try? pool.read { db in
             guard let row = try Row.fetchOne(db, sql: "SELECT highest, bitmap FROM replay_windows WHERE kid = ?", arguments: [Data(kid)]) else {
@@ -274,7 +313,7 @@ public final class ReadingsStore: Sendable {
                 let keyID: Int64 = row["key_id"]
                 do {
                     if keyID == 0, !encryptsContent {  // the benchmark baseline: stored in clear
-                        let measurements = try SenMLPack(cbor: Array(row["content"] as Data)).resolved(now: 0)
+                        let measurements = try SenMLPack.measurements(cbor: Array(row["content"] as Data))
                         result.readings.append(Reading(id: id, device: rowDevice, time: time, measurements: measurements))
                         continue
                     }
@@ -285,7 +324,7 @@ public final class ReadingsStore: Sendable {
                     guard let cipher = keys.ciphers[keyID] else { throw GatewayError("unknown data key") }
                     let plain = try cipher.open(Array(row["content"] as Data), nonce: Array(row["nonce"] as Data),
                                                 authenticating: Self.rowAAD(id: id, device: rowDevice, time: time))
-                    let measurements = try SenMLPack(cbor: plain).resolved(now: 0)
+                    let measurements = try SenMLPack.measurements(cbor: plain)
                     result.readings.append(Reading(id: id, device: rowDevice, time: time, measurements: measurements))
                 } catch {
                     result.corruptRows += 1

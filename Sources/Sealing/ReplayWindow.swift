@@ -54,6 +54,20 @@ public struct ReplayWindow: Sendable, Hashable, Codable, CustomStringConvertible
         return true
     }
 
+    /// A window that refuses everything either refuses: the higher ``highest``, and every number
+    /// recorded in either window that is still within 64 of it. For two copies of one kid's state
+    /// of which either may be the newer.
+    public func merged(with other: ReplayWindow) -> ReplayWindow {
+        guard let mine = highest else { return other }
+        guard let theirs = other.highest else { return self }
+        let top = max(mine, theirs)
+        func aligned(_ highest: UInt64, _ bitmap: UInt64) -> UInt64 {
+            let shift = top - highest
+            return shift >= Self.size ? 0 : bitmap << shift
+        }
+        return ReplayWindow(highest: top, bitmap: aligned(mine, bitmap) | aligned(theirs, other.bitmap))
+    }
+
     public var description: String {
         guard let highest else { return "ReplayWindow(empty)" }
         return "ReplayWindow(highest: \(highest), bitmap: 0x\(String(bitmap, radix: 16)))"

@@ -40,7 +40,8 @@ struct DataOptions: ParsableArguments {
     }
 }
 
-/// The optional JSON config file: any of these keys; flags given on the command line win.
+/// The optional JSON config file: any of these keys; flags given on the command line win. A key
+/// it does not know, or a value of the wrong type, is refused with the key's name.
 struct GatewayConfigFile: Decodable {
     var host: String?
     var port: UInt16?
@@ -52,9 +53,59 @@ struct GatewayConfigFile: Decodable {
     var maxPayloadBytes: Int?
     var maxRecordsPerMessage: Int?
     var ratePerDevice: Double?
+    var burstPerDevice: Double?
     var lockoutThreshold: Int?
+    var lockoutWindowSeconds: Int?
     var lockoutSeconds: Int?
+    var handshakeTimeoutSeconds: Double?
+    var maxHandshakes: Int?
+    var maxHandshakesPerAddress: Int?
+    var maxSessions: Int?
+    var maxSessionsPerAddress: Int?
     var durability: String?
+
+    static let keys = [
+        "host", "port", "dtlsPort", "plain", "certificate", "privateKey", "ca", "maxPayloadBytes", "maxRecordsPerMessage",
+        "ratePerDevice", "burstPerDevice", "lockoutThreshold", "lockoutWindowSeconds", "lockoutSeconds", "handshakeTimeoutSeconds",
+        "maxHandshakes", "maxHandshakesPerAddress", "maxSessions", "maxSessionsPerAddress", "durability",
+    ]
+
+    /// Reads `path`: a JSON object of known keys with values of the right types.
+    static func read(_ path: String) throws -> GatewayConfigFile {
+        guard let data = FileManager.default.contents(atPath: path) else { throw ValidationError("cannot read \(path)") }
+        guard let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else {
+            throw ValidationError("\(path) is not a JSON object")
+        }
+        if let unknown = object.keys.sorted().first(where: { !keys.contains($0) }) {
+            throw ValidationError("\(path): unknown key '\(unknown)' (the keys are: \(keys.joined(separator: ", ")))")
+        }
+        do { return try JSONDecoder().decode(GatewayConfigFile.self, from: data) } catch let DecodingError.typeMismatch(type, context) {
+            throw ValidationError("\(path): '\(context.codingPath.map(\.stringValue).joined(separator: "."))' must be \(type)")
+        } catch let DecodingError.dataCorrupted(context) {
+            throw ValidationError("\(path): '\(context.codingPath.map(\.stringValue).joined(separator: "."))' is out of range or invalid")
+        } catch {
+            throw ValidationError("\(path) is not a valid config file: \(error)")
+        }
+    }
+
+    /// Applies the keys given to `configuration`.
+    func apply(to configuration: inout GatewayConfiguration) throws {
+        if let v = maxPayloadBytes { configuration.maxPayloadBytes = v }
+        if let v = maxRecordsPerMessage { configuration.maxRecordsPerMessage = v }
+        if let v = ratePerDevice { configuration.ratePerDevice = v }
+        if let v = burstPerDevice { configuration.burstPerDevice = v }
+        if let v = lockoutThreshold { configuration.lockout.threshold = v }
+        if let v = lockoutWindowSeconds { configuration.lockout.window = .seconds(v) }
+        if let v = lockoutSeconds { configuration.lockout.lockout = .seconds(v) }
+        if let v = handshakeTimeoutSeconds {
+            guard v > 0, v <= 3600 else { throw ValidationError("handshakeTimeoutSeconds must be more than 0 and at most 3600 (it is \(v))") }
+            configuration.handshakeTimeout = .milliseconds(Int64((v * 1000).rounded()))
+        }
+        if let v = maxHandshakes { configuration.dtlsLimits.maxHandshakes = v }
+        if let v = maxHandshakesPerAddress { configuration.dtlsLimits.maxHandshakesPerAddress = v }
+        if let v = maxSessions { configuration.dtlsLimits.maxSessions = v }
+        if let v = maxSessionsPerAddress { configuration.dtlsLimits.maxSessionsPerAddress = v }
+    }
 }
 
 struct RunCommand: AsyncParsableCommand {
@@ -62,7 +113,7 @@ struct RunCommand: AsyncParsableCommand {
 
     @OptionGroup var storage: DataOptions
 
-    @Option(help: "JSON config file (keys: host, port, dtlsPort, plain, certificate, privateKey, ca, maxPayloadBytes, maxRecordsPerMessage, ratePerDevice, lockoutThreshold, lockoutSeconds, durability).")
+    @Option(help: "JSON config file (keys: \(GatewayConfigFile.keys.joined(separator: ", "))).")
     var config: String?
 
     @Option(help: "Address to bind (default 127.0.0.1; 0.0.0.0 or :: for the network).")
@@ -89,6 +140,15 @@ struct RunCommand: AsyncParsableCommand {
     @Option(help: "What an acknowledged reading survives: process (the gateway killed; default) or power (a power cut too: a flush per commit).")
     var durability: String?
 
+    @Flag(name: .customLong("new-readings-store"), help: "The readings store is missing: start a new one (the replay state is kept, so no earlier message is accepted again).")
+    var newReadingsStore = false
+
+    @Flag(name: .customLong("accept-restored-readings"), help: "The readings store is older than the replay state (restored from a backup): use it; readings since the backup are lost.")
+    var acceptRestoredReadings = false
+
+    @Flag(name: .customLong("rebuild-replay-state"), help: "The replay state is missing: make it again from the readings store.")
+    var rebuildReplayState = false
+
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error, critical.")
     var logLevel: String = "info"
 
@@ -98,13 +158,7 @@ struct RunCommand: AsyncParsableCommand {
     func run() async throws {
         var logger = Logger(label: "securecoap.gateway")
         logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
-        var file = GatewayConfigFile()
-        if let config {
-            guard let data = FileManager.default.contents(atPath: config) else { throw ValidationError("cannot read \(config)") }
-            do { file = try JSONDecoder().decode(GatewayConfigFile.self, from: data) } catch {
-                throw ValidationError("\(config) is not a valid config file: \(error)")
-            }
-        }
+        let file = try config.map(GatewayConfigFile.read) ?? GatewayConfigFile()
         var configuration = GatewayConfiguration()
         configuration.host = host ?? file.host ?? configuration.host
         configuration.port = port ?? file.port ?? configuration.port
@@ -115,11 +169,10 @@ struct RunCommand: AsyncParsableCommand {
             configuration.privateKey = .file(key)
             configuration.trustedCA = (ca ?? file.ca).map(PEMSource.file)
         }
-        if let v = file.maxPayloadBytes { configuration.maxPayloadBytes = v }
-        if let v = file.maxRecordsPerMessage { configuration.maxRecordsPerMessage = v }
-        if let v = file.ratePerDevice { configuration.ratePerDevice = v }
-        if let v = file.lockoutThreshold { configuration.lockout.threshold = v }
-        if let v = file.lockoutSeconds { configuration.lockout.lockout = .seconds(v) }
+        try file.apply(to: &configuration)
+        if newReadingsStore { configuration.recovery.insert(.startNewReadingsStore) }
+        if acceptRestoredReadings { configuration.recovery.insert(.acceptRestoredReadings) }
+        if rebuildReplayState { configuration.recovery.insert(.rebuildReplayState) }
         if let name = durability ?? file.durability {
             guard let level = ReadingsDurability(rawValue: name) else {
                 throw ValidationError("durability must be process or power, not \(name)")

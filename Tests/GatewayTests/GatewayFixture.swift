@@ -17,9 +17,9 @@ final class GatewayFixture: Sendable {
 
     static let devices = ["node-1", "node-2", "admin"]
 
-    init(configure: (inout GatewayConfiguration) -> Void = { _ in }) throws {
-        dataDirectory = FileManager.default.temporaryDirectory.appendingPathComponent("gw-\(UUID().uuidString)").path
-        try FileManager.default.createDirectory(atPath: dataDirectory, withIntermediateDirectories: true)
+    init(logger given: Logger? = nil, dataDirectory: String? = nil, configure: (inout GatewayConfiguration) -> Void = { _ in }) throws {
+        self.dataDirectory = dataDirectory ?? FileManager.default.temporaryDirectory.appendingPathComponent("gw-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: self.dataDirectory, withIntermediateDirectories: true)
         masterKey = try SecureBytes.random(count: 32)
         var secrets: [String: DeviceSecret] = [:]
         for (index, id) in Self.devices.enumerated() {
@@ -36,18 +36,23 @@ final class GatewayFixture: Sendable {
         configuration.dtlsPort = 0
         configuration.handshakeTimeout = .seconds(1)
         configure(&configuration)
-        var logger = Logger(label: "test.gateway")
-        logger.logLevel = ProcessInfo.processInfo.environment["FIXTURE_DEBUG"] != nil ? .debug : .critical
+        var logger = given ?? Logger(label: "test.gateway")
+        if given == nil { logger.logLevel = ProcessInfo.processInfo.environment["FIXTURE_DEBUG"] != nil ? .debug : .critical }
         gateway = try Gateway(
-            configuration: configuration, directory: directory, readingsPath: dataDirectory + "/readings.db", masterKey: masterKey,
+            configuration: configuration, directory: directory, readingsPath: self.dataDirectory + "/readings.db", masterKey: masterKey,
             logger: logger)
         try gateway.start()
     }
 
     func stop() {
         gateway.shutdown()
-        try? FileManager.default.removeItem(atPath: dataDirectory)
+        removeData()
     }
+
+    /// The readings store's path (its replay state and lock sit beside it).
+    var readingsPath: String { dataDirectory + "/readings.db" }
+
+    func removeData() { try? FileManager.default.removeItem(atPath: dataDirectory) }
 
     var plain: String { "coap://127.0.0.1:\(gateway.port!)" }
     var secure: String { "coaps://127.0.0.1:\(gateway.dtlsPort!)" }

@@ -264,7 +264,7 @@ import Testing
         #expect(try await other.get("\(f.secure)/health").code == .content)
     }
 
-    @Test func badHandshakesAndInactiveDevicesAreRefusedAndLockedOut() async throws {
+    @Test func badHandshakesAndInactiveDevicesAreRefusedButOnlyProvenMisbehaviourLocksOut() async throws {
         let f = try GatewayFixture { $0.lockout = .init(threshold: 3, window: .seconds(60), lockout: .seconds(60)) }
         defer { f.stop() }
         let wrongKey = try f.client("node-1", key: "not-the-key")
@@ -283,11 +283,19 @@ import Testing
         let sealed = try f.sealer("node-2").seal(GatewayFixture.reading("node-2"), contentFormat: ContentFormat.senmlCBOR.rawValue)
         #expect(try await f.post(plain, base: f.plain, payload: sealed, format: .coseEncrypt0).code == .forbidden)
 
-        // Three failures from 127.0.0.1: the address is locked out, even for a good device.
-        #expect(await waitFor { f.gateway.monitor.isLockedOut(address: "127.0.0.1") })
+        // A wrong key proves nothing about node-1: it is not locked out, and gets in with its key.
+        #expect(!f.gateway.monitor.isLockedOut(deviceID: "node-1"))
         let good = try f.client("node-1")
         defer { good.shutdown() }
-        await #expect(throws: CoAPError.self) { try await good.get("\(f.secure)/health") }
+        #expect(try await good.get("\(f.secure)/health").code == .content)
+
+        // Misbehaviour on its own authenticated session does lock a device out: three requests
+        // for readings it may not read.
+        for _ in 0..<3 { #expect(try await good.get("\(f.secure)/readings/admin").code == .forbidden) }
+        #expect(await waitFor { f.gateway.monitor.isLockedOut(deviceID: "node-1") })
+        let again = try await f.post(good, base: f.secure, payload: try f.sealer("node-1").seal(
+            GatewayFixture.reading("node-1"), contentFormat: ContentFormat.senmlCBOR.rawValue), format: .coseEncrypt0)
+        #expect(again.code == .forbidden && again.text.contains("locked out"), "\(again.code) \(again.text)")
         #expect(f.directory.auditLog.contains { $0.action == "security.lockout" })
     }
 
@@ -309,7 +317,7 @@ import Testing
         #expect(health.text.contains("\"readings_total\":1"), "\(health.text)")
         #expect(health.contentFormat == .json)
         let object = try #require(try JSONSerialization.jsonObject(with: Data(health.payload)) as? [String: Any], "\(health.text)")
-        #expect(Set(object.keys) == ["commits_since_start", "durability", "readings_since_start", "readings_total",
+        #expect(Set(object.keys) == ["commits_since_start", "disk_free_bytes", "durability", "readings_since_start", "readings_total",
                                      "records_dropped_by_allow_list", "status", "store", "uptime_s"])
         #expect(object["status"] as? String == "ok" && object["store"] as? String == "ok" && object["durability"] as? String == "process")
         #expect(object["readings_since_start"] as? Int == 1 && (object["commits_since_start"] as? Int ?? 0) >= 1)

@@ -125,4 +125,33 @@ import Testing
         #expect(r.status != 0)
         #expect(r.stderr.contains("master key"), "\(r)")
     }
+
+    @Test func badConfigValuesAndUnknownKeysAreRefusedByName() async throws {
+        let setup = try await Provisioned()
+        defer { try? FileManager.default.removeItem(atPath: setup.dir) }
+        let gateway = try TestSupport.product("coap-gateway")
+        let cases: [(json: String, key: String)] = [
+            (#"{"maxPayloadBytes": -1}"#, "maxPayloadBytes"), (#"{"ratePerDevice": 0}"#, "ratePerDevice"),
+            (#"{"lockoutThreshold": 0}"#, "lockoutThreshold"), (#"{"lockoutSeconds": -1}"#, "lockoutSeconds"),
+            (#"{"maxPayloadByte": 512}"#, "unknown key 'maxPayloadByte'"), (#"{"port": "5683"}"#, "'port' must be"),
+            (#"{"maxHandshakesPerAddress": 0}"#, "maxHandshakesPerAddress"),
+        ]
+        for (i, c) in cases.enumerated() {
+            let file = setup.dir + "/config-\(i).json"
+            try c.json.write(toFile: file, atomically: true, encoding: .utf8)
+            let result = try await TestSupport.run(gateway, ["run", "--data", setup.dir + "/data", "--port", "0", "--dtls-port", "0", "--config", file])
+            #expect(result.status != 0 && result.stderr.contains(c.key), "\(c.json): \(result)")
+        }
+    }
+
+    @Test func aSecondGatewayOnTheSameDataRefusesToStart() async throws {
+        let setup = try await Provisioned()
+        defer { try? FileManager.default.removeItem(atPath: setup.dir) }
+        let (first, _, _) = try await setup.startGateway()
+        defer { first.stop() }
+        let second = try await TestSupport.run(
+            try TestSupport.product("coap-gateway"), ["run", "--data", setup.dir + "/data", "--port", "0", "--dtls-port", "0"], timeout: 20)
+        #expect(second.status == 1 && second.stderr.contains("another gateway uses the readings store"), "\(second)")
+        #expect(first.isRunning)
+    }
 }

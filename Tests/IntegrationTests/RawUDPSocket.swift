@@ -41,5 +41,14 @@ final class RawUDPSocket: @unchecked Sendable {
         return received
     }
 
+    /// The first datagram that arrives within `seconds`, or nil.
+    func receiveOne(within seconds: Double) -> [UInt8]? {
+        var pfd = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+        guard poll(&pfd, 1, Int32(seconds * 1000)) == 1 else { return nil }
+        var buffer = [UInt8](repeating: 0, count: 2048)
+        let n = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+        return n > 0 ? Array(buffer.prefix(n)) : nil
+    }
+
     func close() { _ = Glibc.close(fd) }
 }

@@ -230,6 +230,14 @@ extension TestSupport {
     }
 
     /// A plain CoAP server on 127.0.0.1, a free port, serving `router`, started (quiet logs).
+    /// Runs blocking work (sockets, poll) on a thread of its own: the cooperative pool is shared
+    /// with every other test, and a pool thread blocked in `poll` stalls them.
+    static func offThePool<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { continuation in
+            DispatchQueue.global().async { continuation.resume(with: Result { try body() }) }
+        }
+    }
+
     static func startServer(_ router: CoAPRouter) throws -> CoAPServer {
         var logger = Logger(label: "test.server")
         logger.logLevel = .critical

@@ -72,4 +72,21 @@ struct ReplayWindowTests {
         #expect(decoded.isFresh(10))
         #expect(ReplayWindow(highest: nil, bitmap: 0xff) == ReplayWindow())
     }
+
+    @Test("a merged window refuses what either refused, and nothing else")
+    func merge() {
+        var older = ReplayWindow(), newer = ReplayWindow()
+        for seq: UInt64 in [1, 2, 5] { older.record(seq) }
+        for seq: UInt64 in [4, 7, 9] { newer.record(seq) }
+        let merged = older.merged(with: newer)
+        #expect(merged == newer.merged(with: older))
+        #expect(merged.highest == 9)
+        for seq: UInt64 in [1, 2, 4, 5, 7, 9] { #expect(!merged.isFresh(seq), "\(seq)") }
+        for seq: UInt64 in [3, 6, 8, 10] { #expect(merged.isFresh(seq), "\(seq)") }
+        #expect(older.merged(with: ReplayWindow()) == older && ReplayWindow().merged(with: newer) == newer)
+        // A window 64 or more behind adds nothing the newer one does not already refuse.
+        var far = ReplayWindow()
+        far.record(200)
+        #expect(older.merged(with: far) == far)
+    }
 }

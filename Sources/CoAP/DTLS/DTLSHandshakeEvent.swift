@@ -13,6 +13,9 @@ public struct DTLSHandshakeEvent: Sendable, CustomStringConvertible {
         /// The handshake did not complete in time. With a known PSK identity this is almost
         /// always a wrong key: OpenSSL drops the bad Finished message without an alert.
         case timeout
+        /// The client gave no identity before the handshake timeout: it stopped after the cookie
+        /// exchange or the server's first flight (a half-open flood looks like this).
+        case abandoned
         /// The handshake failed with a DTLS alert or error.
         case failed(String)
     }

@@ -48,16 +48,21 @@ public struct DTLSServerConfiguration: Sendable {
     public var pki: PKI?
     /// Every handshake outcome, for auditing and lockout. Called on the loop thread.
     public var onHandshake: (@Sendable (DTLSHandshakeEvent) -> Void)?
-    /// A client that has not completed its handshake after this long is reported as `.timeout`.
+    /// A handshake not complete after this long is ended and reported (`.timeout` when the client
+    /// named an identity, `.abandoned` when it did not); its session is freed.
     public var handshakeTimeout: Duration
+    /// What peers may hold (handshakes and sessions, per address and in all) and how addresses
+    /// whose handshakes keep failing are throttled.
+    public var limits: DTLSServerLimits
 
     public init(
-        psk: PSK? = nil, pki: PKI? = nil, handshakeTimeout: Duration = .seconds(10),
+        psk: PSK? = nil, pki: PKI? = nil, handshakeTimeout: Duration = .seconds(10), limits: DTLSServerLimits = DTLSServerLimits(),
         onHandshake: (@Sendable (DTLSHandshakeEvent) -> Void)? = nil
     ) {
         self.psk = psk
         self.pki = pki
         self.handshakeTimeout = handshakeTimeout
+        self.limits = limits
         self.onHandshake = onHandshake
     }
 }

@@ -53,3 +53,20 @@ let dtlsInfoCallback: @convention(c) (OpaquePointer?, Int32, Int32) -> Void = { 
         original(ssl, location, value)
     }
 }
+
+/// OpenSSL's cookie-generation callback on libcoap's DTLS SSL_CTX, in place of libcoap's: the
+/// front door's cookie for the peer it just admitted (see `DTLSAdmission`).
+let dtlsCookieGenerate: @convention(c) (OpaquePointer?, UnsafeMutablePointer<UInt8>?, UnsafeMutablePointer<UInt32>?) -> Int32 = { ssl, out, length in
+    guard let out, let length, let admission = DTLSAdmission.owning(ssl) else { return 0 }
+    let cookie = admission.cookieForAdmittedPeer(now: monotonicNanoseconds())
+    cookie.withUnsafeBufferPointer { out.update(from: $0.baseAddress!, count: $0.count) }
+    length.pointee = UInt32(cookie.count)
+    return 1
+}
+
+/// OpenSSL's cookie-verification callback on libcoap's DTLS SSL_CTX, in place of libcoap's.
+let dtlsCookieVerify: @convention(c) (OpaquePointer?, UnsafePointer<UInt8>?, UInt32) -> Int32 = { ssl, cookie, length in
+    guard let cookie, let admission = DTLSAdmission.owning(ssl) else { return 0 }
+    let bytes = Array(UnsafeBufferPointer(start: cookie, count: Int(length)))
+    return admission.isValidCookieForAdmittedPeer(bytes, now: monotonicNanoseconds()) ? 1 : 0
+}

@@ -1,3 +1,5 @@
+internal import CLibCoAP
+
 /// What the loop knows about one DTLS session while and after it handshakes. Loop thread only.
 final class DTLSSessionState {
     enum Role { case client, server }
@@ -7,6 +9,13 @@ final class DTLSSessionState {
     /// C memory the session's libcoap set-up points into.
     let memory = CMemory()
     var connected = false
+    /// Server sessions: the peer's transport address as the front door counts it, and whether
+    /// its handshake still counts as in progress there.
+    var admissionKey: PeerKey?
+    var handshaking = false
+    /// Server sessions: the peer's address and interface, to find the session again in libcoap.
+    var remote: coap_address_t?
+    var ifindex: Int32 = 0
     /// The outcome has been reported (server) or the exchanges failed (client).
     var reported = false
     var timer: LoopTimer?

@@ -149,7 +149,6 @@ extension LibCoAPEndpoint {
     }
 
     fileprivate func handleResponse(session: OpaquePointer, received: OpaquePointer) -> coap_response_t {
-        ioActivity = true
         let key = ExchangeKey(session: session, token: LibCoAPPDU.token(of: received))
         guard let exchange = exchanges[key] else {
             // Unknown token: a late response, or a notification nobody wants (an RST follows).

@@ -3,22 +3,43 @@ import Logging
 
 /// DTLS bookkeeping shared by client and server sessions. Loop thread only.
 extension LibCoAPEndpoint {
-    /// The state of a DTLS session; server sessions get one on first sight.
+    /// The state of a DTLS session; server sessions get one on first sight (libcoap's
+    /// `COAP_EVENT_SERVER_SESSION_NEW`, when the session is still of libcoap's hello type): the
+    /// front door counts it, and a handshake not done within the timeout is reported and ended.
     func dtlsState(for session: OpaquePointer) -> DTLSSessionState? {
         if let state = dtlsSessions[session] { return state }
-        guard coap_session_get_proto(session) == COAP_PROTO_DTLS,
-            coap_session_get_type(session) == COAP_SESSION_TYPE_SERVER
+        let type = coap_session_get_type(session)
+        guard coap_session_get_proto(session) == COAP_PROTO_DTLS, type == COAP_SESSION_TYPE_SERVER || type == COAP_SESSION_TYPE_HELLO
         else { return nil }
-        let peer = coap_session_get_addr_remote(session).map { SocketAddress($0).peer } ?? CoAPPeerAddress(host: "?", port: 0)
+        let remote = coap_session_get_addr_remote(session)
+        let peer = remote.map { SocketAddress($0).peer } ?? CoAPPeerAddress(host: "?", port: 0)
         let state = DTLSSessionState(role: .server, peer: peer)
+        state.remote = remote?.pointee
+        state.ifindex = coap_session_get_ifindex(session)
         dtlsSessions[session] = state
+        if let admission = server?.admission, let remote, let key = PeerKey(remote) {
+            state.admissionKey = key
+            state.handshaking = true
+            admission.sessionOpened(key)
+        }
         if let timeout = server?.dtls?.handshakeTimeout {
             state.timer = schedule(after: timeout.seconds) { [unowned self] in
-                guard !state.connected, !state.reported else { return }
-                self.server?.report(.timeout, state: state)
+                guard !state.connected else { return }
+                if !state.reported { self.server?.report(state.identity == nil ? .abandoned : .timeout, state: state) }
+                self.endHandshake(session, state: state)
             }
         }
         return state
+    }
+
+    /// Ends a handshake that ran out of time; libcoap frees the session on its next turn. Only
+    /// a session still known to libcoap is touched: one it freed without an event (it does when
+    /// it cannot start a handshake) may not be.
+    private func endHandshake(_ session: OpaquePointer, state: DTLSSessionState) {
+        guard dtlsSessions[session] === state, var remote = state.remote,
+              coap_session_get_by_peer(context, &remote, state.ifindex) == session
+        else { return }
+        coap_session_disconnected(session, COAP_NACK_TLS_FAILED)
     }
 
     /// Our certificate check, in place of libcoap's: chain errors with OpenSSL's reason, then for
@@ -103,7 +124,15 @@ extension LibCoAPEndpoint {
                 failClientHandshake(session: session, state: state)
             }
         case COAP_EVENT_SERVER_SESSION_DEL:
-            if let state = dtlsSessions.removeValue(forKey: session) { state.timer?.cancel() }
+            guard let state = dtlsSessions.removeValue(forKey: session) else { return }
+            state.timer?.cancel()
+            if let key = state.admissionKey, let admission = server?.admission {
+                if state.handshaking {
+                    state.handshaking = false
+                    admission.handshakeEnded(key, failed: false, now: monotonicNanoseconds())
+                }
+                admission.sessionClosed(key)
+            }
         default:
             break
         }

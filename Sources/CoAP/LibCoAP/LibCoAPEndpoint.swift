@@ -4,13 +4,14 @@ import Logging
 import Glibc
 #endif
 
-/// Owns one libcoap context and the thread that runs it (DESIGN.md, "Threading model").
+/// Owns one libcoap context and the thread that runs it (docs/architecture.md, "Threads").
 ///
-/// Other threads hand work to the loop through a locked job queue and wake it with an eventfd.
-/// The loop waits in one `epoll_wait` on libcoap's epoll set, to which it adds its wake eventfd
-/// (see `scoap_epoll_add_wake`), then drains the job queue, fires its own timers and calls
-/// `coap_io_process(ctx, COAP_IO_NO_WAIT)`. libcoap arms its own timerfd in the epoll set, so its
-/// retransmissions and DTLS timers wake the loop too.
+/// Other threads hand work to the loop through a locked job queue and wake it with an eventfd
+/// that sits in libcoap's epoll set. The loop runs its jobs and timers, lets libcoap prepare
+/// (`coap_io_prepare_epoll`: notifications, retransmissions, its timerfd), then waits in one
+/// `epoll_wait` of its own on that set and hands what is ready to `coap_io_do_epoll` — after the
+/// DTLS front door (``DTLSAdmission``) has looked at the DTLS socket. `coap_io_process` is not
+/// used: it would read the DTLS socket before the front door could.
 ///
 /// The endpoint is also a `SerialExecutor`: an actor whose executor is the endpoint runs on the
 /// loop thread and may touch libcoap state directly.
@@ -36,9 +37,6 @@ final class LibCoAPEndpoint: @unchecked Sendable {
     var exchanges: [ExchangeKey: ClientExchange] = [:]
     var clientSessions: [String: OpaquePointer] = [:]
     var dtlsSessions: [OpaquePointer: DTLSSessionState] = [:]
-    /// Set by callbacks when `coap_io_process` handled a message: more may be waiting, so the
-    /// loop looks for more (`scoap_io_drain_ready`) before it waits.
-    var ioActivity = false
     var server: ServerBinding?
     var detachedResponseRecords: [ObjectIdentifier: DetachedResponse] = [:]
     /// Requests a deferrable handler will answer later, by `CoAPDeferredResponse.id`.
@@ -58,14 +56,14 @@ final class LibCoAPEndpoint: @unchecked Sendable {
             coap_free_context(ctx)
             throw CoAPError(.system, "eventfd failed: \(String(cString: strerror(errno)))", underlying: errno)
         }
-        guard scoap_epoll_add_wake(coap_context_get_coap_fd(ctx), fd) == 0 else {
+        self.context = ctx
+        self.wakeFD = fd
+        guard scoap_epoll_add_wake(coap_context_get_coap_fd(ctx), fd, wakeMarker) == 0 else {
             let code = errno
             close(fd)
             coap_free_context(ctx)
             throw CoAPError(.system, "epoll_ctl failed: \(String(cString: strerror(code)))", underlying: code)
         }
-        self.context = ctx
-        self.wakeFD = fd
         // Let libcoap reassemble block-wise bodies (RFC 7959) in both directions.
         coap_context_set_block_mode(ctx, UInt8(COAP_BLOCK_USE_LIBCOAP | COAP_BLOCK_SINGLE_BODY))
         coap_context_set_max_idle_sessions(ctx, 100_000)
@@ -74,6 +72,10 @@ final class LibCoAPEndpoint: @unchecked Sendable {
         coap_register_nack_handler(ctx, libcoapNackHandler)
         coap_register_event_handler(ctx, libcoapEventHandler)
     }
+
+    /// The wake eventfd's data pointer in the epoll set: the endpoint's own address, which no
+    /// event of libcoap's carries.
+    private var wakeMarker: UnsafeMutableRawPointer { Unmanaged.passUnretained(self).toOpaque() }
 
     deinit {
         // Reached only if `start()` was never called (a running loop retains the endpoint).
@@ -203,12 +205,19 @@ final class LibCoAPEndpoint: @unchecked Sendable {
         timers.schedule(afterNanoseconds: UInt64(max(0, seconds) * 1e9), action)
     }
 
-    /// epoll batches (of up to 16 events) `scoap_io_drain_ready` may handle per loop turn.
-    static let drainRounds: Int32 = 4
-
     private func runLoop() {
-        let coapFD = coap_context_get_coap_fd(context)
-        let noWait = scoap_io_no_wait()
+        let epfd = coap_context_get_coap_fd(context)
+        let marker = wakeMarker
+        let capacity = Int(scoap_max_events())
+        let pointers = UnsafeMutablePointer<UnsafeMutableRawPointer?>.allocate(capacity: capacity)
+        let masks = UnsafeMutablePointer<UInt32>.allocate(capacity: capacity)
+        defer {
+            pointers.deallocate()
+            masks.deallocate()
+        }
+        // Whether libcoap has prepared (sent due notifications, re-armed its timerfd) since the
+        // loop last did work of its own; `coap_io_do_epoll` ends by preparing.
+        var prepared = false
         while true {
             let (batch, stop) = lock.withLock { () -> ([@Sendable () -> Void], Bool) in
                 let batch = jobs
@@ -224,32 +233,53 @@ final class LibCoAPEndpoint: @unchecked Sendable {
             }
             if stop { break }
 
-            let now = monotonicNanoseconds()
-            for timer in timers.popDue(now: now) { timer.action() }
+            let due = timers.popDue(now: monotonicNanoseconds())
+            for timer in due { timer.action() }
+            if !prepared || !batch.isEmpty || !due.isEmpty {
+                var now: coap_tick_t = 0
+                coap_ticks(&now)
+                _ = coap_io_prepare_epoll(context, now)
+                prepared = true
+            }
 
-            ioActivity = false
-            coap_io_process(context, noWait)
-            // After a request, more datagrams may be queued: handle what is ready before going
-            // round (jobs, timers, then coap_io_process). Bounded, so jobs and timers wait at most
-            // 64 datagrams. Each batch still re-arms libcoap's timerfd (see shim.h); a loop that
-            // drained without coap_io_do_epoll's re-arm and prepared once per turn measured no
-            // faster side by side. When nothing more is ready, wait at once: going round to
-            // another coap_io_process would find nothing and cost an epoll_wait and a
-            // timerfd_settime per request. A wake-up among what is ready ends the drain (-1)
-            // before libcoap sees that batch: jobs queued before those datagrams came run first
-            // (test: workQueuedBeforeADatagramArrivesRunsFirst; handing them over declined an
-            // Observe registration for a path a queued job was about to make).
-            if ioActivity, scoap_io_drain_ready(context, Self.drainRounds) != 0 { continue }
-
-            // One wait for datagrams, libcoap's timers, jobs and a stop: the wake eventfd is in
-            // libcoap's epoll set (see scoap_epoll_add_wake). Its edge may have been used up by
-            // coap_io_process's own epoll_wait, so every reason to wake is checked here, under
-            // the lock; one that comes after this check wakes the wait.
+            // One wait for datagrams, libcoap's timerfd, jobs and a stop. Jobs queued before this
+            // check wake the wait at once; one queued after it writes the eventfd.
             let mustNotWait = lock.withLock { !jobs.isEmpty || stopRequested }
             let timeout: Int32 = mustNotWait ? 0 : (timers.millisecondsUntilNext(now: monotonicNanoseconds()) ?? -1)
-            _ = scoap_epoll_wait_ready(coapFD, timeout)
+            var count = Int(scoap_epoll_wait(epfd, pointers, masks, Int32(capacity), timeout))
+            guard count > 0 else { continue }
+            // A wake-up among the events: the jobs that came before these datagrams run first.
+            // Nothing of this batch goes to libcoap (a job may free a session an event points
+            // to); its sockets are level-triggered, so the next wait reports them again.
+            if (0..<count).contains(where: { pointers[$0] == marker }) {
+                prepared = false
+                continue
+            }
+            if let admission = server?.admission {
+                count = screen(pointers, masks, count: count, with: admission)
+            }
+            if count > 0 {
+                scoap_io_do_epoll(context, pointers, masks, Int32(count))
+            }
+            server?.admission?.admitting = nil
         }
         tearDown()
+    }
+
+    /// Lets the front door look at the DTLS socket when it is among the ready events, and removes
+    /// its event when nothing at the head of its queue is for libcoap. Returns the events left.
+    private func screen(
+        _ pointers: UnsafeMutablePointer<UnsafeMutableRawPointer?>, _ masks: UnsafeMutablePointer<UInt32>, count: Int,
+        with admission: DTLSAdmission
+    ) -> Int {
+        for i in 0..<count {
+            guard let socket = pointers[i], scoap_socket_fd(socket) == admission.socket else { continue }
+            if admission.look(now: monotonicNanoseconds()) { return count }
+            pointers[i] = pointers[count - 1]
+            masks[i] = masks[count - 1]
+            return count - 1
+        }
+        return count
     }
 
     /// Fails what is pending, releases sessions and frees the context. Loop thread.

@@ -1,9 +1,13 @@
 internal import CLibCoAP
 import Logging
+#if canImport(Glibc)
+import Glibc
+#endif
 
 extension ServerBinding {
-    /// Installs PSK and/or PKI on the context before the DTLS endpoint opens.
-    func configureDTLS(_ configuration: DTLSServerConfiguration) throws(CoAPError) {
+    /// Installs PSK and/or PKI on the context before the DTLS endpoint opens (on an IPv6 address
+    /// when `ipv6`).
+    func configureDTLS(_ configuration: DTLSServerConfiguration, ipv6: Bool) throws(CoAPError) {
         guard coap_dtls_is_supported() == 1 else {
             throw CoAPError(.invalidConfiguration, "this libcoap was built without DTLS")
         }
@@ -48,6 +52,66 @@ extension ServerBinding {
                 throw CoAPError(.invalidConfiguration, "libcoap refused the certificate set-up (is the key the certificate's?)")
             }
         }
+        try configuration.limits.validate()
+        // The front door enforces the caps; libcoap's own (100 by default) must never bind first.
+        coap_context_set_max_handshake_sessions(endpoint.context, UInt32(clamping: configuration.limits.maxHandshakes + 64))
+        dtlsSSLContext = try findDTLSContext(family: ipv6 ? AF_INET6 : AF_INET)
+    }
+
+    /// libcoap's DTLS SSL_CTX, which 4.3.1 has no call for: every DTLS session's SSL comes from
+    /// it, so a client session made for a moment to a socket of our own (closed at once, so the
+    /// ClientHello it sends goes nowhere) shows it.
+    private func findDTLSContext(family: Int32) throws(CoAPError) -> OpaquePointer {
+        let loopback = family == AF_INET6 ? "::1" : "127.0.0.1"
+        let sink = socket(family, Int32(SOCK_DGRAM.rawValue), 0)
+        guard sink >= 0 else { throw CoAPError(.system, "cannot open a UDP socket", underlying: errno) }
+        defer { close(sink) }
+        guard var local = try? SocketAddress.resolve(host: loopback, port: 0).coapAddress,
+              withUnsafePointer(to: &local.addr, { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(sink, $0, local.size) } }) == 0,
+              withUnsafeMutablePointer(to: &local.addr, { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(sink, $0, &local.size) } }) == 0
+        else { throw CoAPError(.system, "cannot bind a UDP socket on \(loopback)", underlying: errno) }
+        var identity = Array("securecoap-probe".utf8)
+        var key = (0..<16).map { _ in UInt8.random(in: 0...255) }
+        let session: OpaquePointer? = identity.withUnsafeMutableBufferPointer { id in
+            key.withUnsafeMutableBufferPointer { k in
+                var setup = coap_dtls_cpsk_t()
+                setup.version = UInt8(COAP_DTLS_CPSK_SETUP_VERSION)
+                setup.psk_info.identity = coap_bin_const_t(length: id.count, s: UnsafePointer(id.baseAddress))
+                setup.psk_info.key = coap_bin_const_t(length: k.count, s: UnsafePointer(k.baseAddress))
+                return coap_new_client_session_psk2(endpoint.context, nil, &local, COAP_PROTO_DTLS, &setup)
+            }
+        }
+        guard let session else { throw CoAPError(.libcoap, "libcoap could not make a DTLS session (to find its SSL context)") }
+        defer { coap_session_release(session) }
+        guard let tls = coap_session_get_tls(session, nil), let context = SSL_get_SSL_CTX(OpaquePointer(tls)) else {
+            throw CoAPError(.libcoap, "libcoap's DTLS session has no OpenSSL connection")
+        }
+        return context
+    }
+
+    /// Starts screening the DTLS socket (libcoap's, found when it was bound), with our cookies.
+    func openFrontDoor(socket: Int32) throws(CoAPError) {
+        guard let dtls, let dtlsSSLContext else { return }
+        let admission = try DTLSAdmission(limits: dtls.limits, socket: socket, now: monotonicNanoseconds())
+        admission.installCookieCallbacks(on: dtlsSSLContext)
+        self.admission = admission
+    }
+
+    /// Every ``housekeepingSeconds``: idle block-wise transfers and front-door addresses go, and
+    /// the handshake refusals not logged one by one are summed up.
+    func scheduleHousekeeping() {
+        housekeeping = endpoint.schedule(after: Self.housekeepingSeconds) { [unowned self] in
+            let now = monotonicNanoseconds()
+            self.bodies.expire(now: now)
+            self.admission?.prune(now: now)
+            for summary in self.handshakeLog.drain(now: now) {
+                self.logger.notice("DTLS handshakes refused (not logged one by one)", metadata: [
+                    "dtls.source": "\(summary.key)", "dtls.refused": "\(summary.suppressed)",
+                    "dtls.interval_s": "\(Int(summary.interval.seconds))",
+                ])
+            }
+            self.scheduleHousekeeping()
+        }
     }
 
     /// The PSK lookup: the owner's key for a known identity; for an unknown, refused or
@@ -70,16 +134,35 @@ extension ServerBinding {
         return UnsafePointer(pskScratch)
     }
 
-    /// Delivers a handshake outcome once per session.
+    /// Delivers a handshake outcome once per session, counts it against the peer's address when
+    /// it failed, and logs it (a refusal a few times per address and interval, then summed up).
     func report(_ outcome: DTLSHandshakeEvent.Outcome, state: DTLSSessionState) {
         guard !state.reported else { return }
         state.reported = true
+        let now = monotonicNanoseconds()
+        let established = outcome == .established
+        var throttled = false
+        if let key = state.admissionKey, state.handshaking {
+            state.handshaking = false
+            throttled = admission?.handshakeEnded(key, failed: !established, now: now) ?? false
+        }
+        admission?.statistics.withLock { stats in
+            if established { stats.established += 1 } else { stats.failed += 1 }
+            if outcome == .abandoned { stats.abandoned += 1 }
+        }
         let event = DTLSHandshakeEvent(outcome: outcome, identity: state.identity, peer: state.peer)
-        if outcome == .established {
+        if established {
             logger.debug("DTLS handshake", metadata: ["dtls.peer": "\(state.peer)", "dtls.identity": "\(state.identity ?? "-")"])
-        } else {
+        } else if handshakeLog.shouldLog(state.peer.host, now: now) {
             logger.notice("DTLS handshake refused", metadata: [
                 "dtls.peer": "\(state.peer)", "dtls.identity": "\(state.identity ?? "-")", "dtls.outcome": "\(outcome)",
+            ])
+        }
+        if throttled, let limits = dtls?.limits {
+            logger.warning("DTLS handshakes from an address throttled after repeated failures", metadata: [
+                "dtls.address": "\(state.peer.host)", "dtls.failures": "\(limits.failureThreshold)",
+                "dtls.seconds": "\(Int(limits.throttleDuration.seconds))",
+                "dtls.handshakes_per_s": "\(limits.throttledHandshakesPerSecond)",
             ])
         }
         dtls?.onHandshake?(event)

@@ -56,9 +56,25 @@ final class ServerBinding {
     private var listeners: [OpaquePointer] = []
     private(set) var boundAddresses: [SocketAddress] = []
 
-    init(endpoint: LibCoAPEndpoint, router: CoAPRouter, logger: Logger) {
+    /// The DTLS endpoint's front door (see ``DTLSAdmission``), once the DTLS endpoint listens.
+    var admission: DTLSAdmission?
+    /// libcoap's DTLS SSL_CTX, found when DTLS is configured (see `findDTLSContext`).
+    var dtlsSSLContext: OpaquePointer?
+    /// Handshake refusals, logged a few per source and interval (a flood must not flood the log).
+    var handshakeLog = LogThrottle()
+    /// Forgets idle addresses and summarises throttled log lines, every ``housekeepingSeconds``.
+    var housekeeping: LoopTimer?
+    static let housekeepingSeconds = 10.0
+
+    /// Request bodies: the largest one, and the block-wise transfers in progress.
+    let limits: CoAPServerLimits
+    var bodies: BlockwiseRequestBodies
+
+    init(endpoint: LibCoAPEndpoint, router: CoAPRouter, limits: CoAPServerLimits, logger: Logger) {
         self.endpoint = endpoint
         self.router = router
+        self.limits = limits
+        self.bodies = BlockwiseRequestBodies(limits: limits)
         self.logger = logger
     }
 
@@ -70,6 +86,11 @@ final class ServerBinding {
 
     /// Creates the resources for literal routes and the unknown-resource handler for templates.
     func installResources() {
+        // libcoap answers Block2 requests for large responses; request bodies arriving with
+        // Block1 are handed over block by block and put together here, within `limits`
+        // (libcoap's single-body mode reserves what a client announces, and has no limit).
+        coap_context_set_block_mode(endpoint.context, UInt8(COAP_BLOCK_USE_LIBCOAP))
+        scheduleHousekeeping()
         for (index, route) in router.routes.enumerated() where route.template.isLiteral {
             let path = route.template.description
             addResource(path: path, routeIndex: index, parameters: [:])
@@ -134,6 +155,7 @@ final class ServerBinding {
     /// Opens a listening endpoint; returns the address actually bound (port 0 picks one).
     func listen(on address: SocketAddress, proto: coap_proto_t) throws(CoAPError) -> SocketAddress {
         var a = address.coapAddress
+        let descriptorsBefore = proto == COAP_PROTO_DTLS ? SocketDescriptors.open() : []
         guard let ep = coap_new_endpoint(endpoint.context, &a, proto) else {
             throw CoAPError(.bindFailed, "cannot listen on \(address) (\(proto == COAP_PROTO_DTLS ? "DTLS" : "UDP")): address in use or not available")
         }
@@ -148,10 +170,25 @@ final class ServerBinding {
             }
         }
         boundAddresses.append(bound)
+        if proto == COAP_PROTO_DTLS {
+            // The UDP socket bound to the port, or (when another of this process's is bound to
+            // it too) the one that was not open before. Descriptor numbers are reused at once, so
+            // "not open before" alone is not enough while other threads open and close files.
+            let boundToPort = SocketDescriptors.udp(boundTo: bound.port, among: SocketDescriptors.open())
+            let sockets = boundToPort.count == 1 ? boundToPort : boundToPort.filter { !descriptorsBefore.contains($0) }
+            guard sockets.count == 1, let socket = sockets.first else {
+                throw CoAPError(.bindFailed, "cannot find the socket libcoap opened for \(bound) (DTLS): its front door cannot run")
+            }
+            try openFrontDoor(socket: socket)
+        }
         return bound
     }
 
     func tearDown() {
+        if let admission, let dtlsSSLContext { admission.removeCookieCallbacks(from: dtlsSSLContext) }
+        admission = nil
+        housekeeping?.cancel()
+        housekeeping = nil
         resources.removeAll()
         listeners.removeAll()
         heldAcks.removeAll()
@@ -165,9 +202,8 @@ final class ServerBinding {
         resource: OpaquePointer?, session: OpaquePointer, requestPDU: OpaquePointer,
         responsePDU: OpaquePointer
     ) {
-        endpoint.ioActivity = true
         if !heldAckIDs.isEmpty, isDuplicateOfHeldRequest(session: session, request: requestPDU, response: responsePDU) { return }
-        let options = LibCoAPPDU.options(of: requestPDU)
+        var options = LibCoAPPDU.options(of: requestPDU)
         let handler: CoAPRouter.RouteHandler
         var parameters: [String: String] = [:]
         let servingResource = resource
@@ -201,11 +237,12 @@ final class ServerBinding {
             parameters = params
         }
 
+        guard let payload = takeBody(&options, session: session, requestPDU: requestPDU, responsePDU: responsePDU) else { return }
         var request = CoAPRequest(method: method)
         request.options = options
         request.type = LibCoAPPDU.type(of: requestPDU)
         request.token = LibCoAPPDU.token(of: requestPDU)
-        request.payload = LibCoAPPDU.payload(of: requestPDU)
+        request.payload = payload
         request.parameters = parameters
         request.peer = peer(of: session)
         request.identity = endpoint.authenticatedIdentity(of: session)
@@ -291,6 +328,56 @@ final class ServerBinding {
             return
         }
         endpoint.detachedResponseRecords[id] = detached
+    }
+
+    /// A request's body: whole, when it came in one datagram or this was the last block of a
+    /// block-wise transfer (its Block1 and Size1 options then removed); nil when the request is
+    /// answered here already (2.31 Continue for a block, or a refusal).
+    private func takeBody(_ options: inout CoAPOptions, session: OpaquePointer, requestPDU: OpaquePointer, responsePDU: OpaquePointer) -> [UInt8]? {
+        let data = LibCoAPPDU.payload(of: requestPDU)
+        // A body in one datagram is bounded by the datagram (libcoap reads at most one PDU), and
+        // the route's handler judges its size.
+        guard let block = options.block1 else { return data }
+        let size1 = options.first(.size1)?.uintValue
+        let key = BlockwiseRequestBodies.Key(
+            session: UInt(bitPattern: session), path: "/" + options.uriPath.joined(separator: "/"),
+            requestTag: options.first(.requestTag)?.value ?? [])
+        let host = coap_session_get_addr_remote(session).flatMap { PeerKey($0)?.host }
+        switch bodies.receive(data, block: block, size1: size1, key: key, host: host, now: monotonicNanoseconds()) {
+        case .continuing:
+            // libcoap has put the Block1 option in the answer.
+            coap_pdu_set_code(responsePDU, LibCoAPPDU.pduCode(CoAPResponseCode.continue.rawValue))
+            return nil
+        case .complete(let body):
+            options.remove(.block1)
+            options.remove(.size1)
+            return body
+        case .refused(let code, let message, let size1):
+            refuseBody(code, message, size1: size1, response: responsePDU)
+            return nil
+        }
+    }
+
+    /// Answers a request whose body is refused: the code, Size1 (the limit) when the body is too
+    /// large (RFC 7959 §2.9.3), and the reason. For a block with more to follow, libcoap has put
+    /// the request's own Block1 option in the answer already; its block size is the one the
+    /// client used, so it does not read as a request for smaller blocks.
+    private func refuseBody(_ code: CoAPResponseCode, _ message: String, size1: Int?, response: OpaquePointer) {
+        coap_pdu_set_code(response, LibCoAPPDU.pduCode(code.rawValue))
+        if let size1 {
+            var value = [UInt8](repeating: 0, count: 4)
+            let length = coap_encode_var_safe(&value, 4, UInt32(clamping: size1))
+            coap_add_option(response, UInt16(COAP_OPTION_SIZE1), Int(length), value)
+        }
+        let text = Array(message.utf8)
+        text.withUnsafeBufferPointer { _ = coap_add_data(response, $0.count, $0.baseAddress) }
+        logger.debug("request body refused", metadata: ["coap.code": "\(code)", "reason": "\(message)"])
+    }
+
+    /// libcoap is freeing a server session: what was kept for it goes (its pointer may be reused).
+    func sessionDeleted(_ session: OpaquePointer) {
+        bodies.removeAll(session: UInt(bitPattern: session))
+        peerCache.removeValue(forKey: session)
     }
 
     /// The peer of a server session, formatted once per session: `inet_ntop` on every request
@@ -385,6 +472,12 @@ final class ServerBinding {
         let format = response.options.contentFormat?.rawValue ?? ContentFormat.octetStream.rawValue
         let maxAge = response.options.maxAge.map { Int32(clamping: $0) } ?? -1
         let etag = response.options.eTags.first.map { $0.prefix(8).reduce(UInt64(0)) { ($0 << 8) | UInt64($1) } } ?? 0
+        // A block past the end of the representation is a bad option (RFC 7959 §2.4: 4.02).
+        if forceLarge, let asked = LibCoAPPDU.options(of: request).block2, asked.number > 0,
+           Int(asked.number) * asked.size >= response.payload.count {
+            coap_pdu_set_code(pdu, LibCoAPPDU.pduCode(CoAPResponseCode.badOption.rawValue))
+            return
+        }
         let body = LargeBody.copy(response.payload)
         // libcoap matches the client's next Block2 requests to this body by resource and query:
         // without the query, a request that had one is served only its first block.

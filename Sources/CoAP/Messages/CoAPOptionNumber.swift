@@ -27,6 +27,8 @@ public struct CoAPOptionNumber: RawRepresentable, Hashable, Comparable, Sendable
     public static let proxyUri = CoAPOptionNumber(35)
     public static let proxyScheme = CoAPOptionNumber(39)
     public static let size1 = CoAPOptionNumber(60)
+    /// Request-Tag (RFC 9175 §3): tells concurrent block-wise transfers to one resource apart.
+    public static let requestTag = CoAPOptionNumber(292)
 
     /// Critical options must be understood by the receiver (odd numbers).
     public var isCritical: Bool { rawValue & 1 == 1 }
@@ -54,6 +56,7 @@ public struct CoAPOptionNumber: RawRepresentable, Hashable, Comparable, Sendable
         case .proxyUri: "Proxy-Uri"
         case .proxyScheme: "Proxy-Scheme"
         case .size1: "Size1"
+        case .requestTag: "Request-Tag"
         default: nil
         }
     }

@@ -25,6 +25,7 @@ public final class CoAPServer: Service, Sendable {
         var stopped = false
         var addresses: [CoAPPeerAddress] = []
         var dtlsAddresses: [CoAPPeerAddress] = []
+        var dtlsStatistics: Locked<DTLSServerStatistics>?
         var waiters: [CheckedContinuation<Void, Never>] = []
     }
 
@@ -41,13 +42,14 @@ public final class CoAPServer: Service, Sendable {
     public func start() throws {
         try state.withLock { state in
             guard !state.started else { return }
-            (state.addresses, state.dtlsAddresses) = try bindAndStart()
+            (state.addresses, state.dtlsAddresses, state.dtlsStatistics) = try bindAndStart()
             state.started = true
         }
     }
 
-    private func bindAndStart() throws -> (plain: [CoAPPeerAddress], dtls: [CoAPPeerAddress]) {
-        let binding = ServerBinding(endpoint: endpoint, router: router, logger: logger)
+    private func bindAndStart() throws -> (plain: [CoAPPeerAddress], dtls: [CoAPPeerAddress], Locked<DTLSServerStatistics>?) {
+        try configuration.limits.validate()
+        let binding = ServerBinding(endpoint: endpoint, router: router, limits: configuration.limits, logger: logger)
         endpoint.server = binding
         binding.installResources()
         var plain: [CoAPPeerAddress] = []
@@ -59,8 +61,8 @@ public final class CoAPServer: Service, Sendable {
             plain.append(bound.peer)
         }
         if let dtls = configuration.dtls {
-            try binding.configureDTLS(dtls)
             let address = try SocketAddress.resolve(host: configuration.host, port: configuration.dtlsPort)
+            try binding.configureDTLS(dtls, ipv6: address.isIPv6)
             let bound = try binding.listen(on: address, proto: COAPProto.dtls)
             logger.info("CoAP server listening (DTLS)", metadata: ["coap.address": "\(bound)"])
             secure.append(bound.peer)
@@ -69,7 +71,7 @@ public final class CoAPServer: Service, Sendable {
             throw CoAPError(.invalidConfiguration, "the server has neither plain CoAP nor DTLS switched on")
         }
         try endpoint.start(name: "coap-server")
-        return (plain, secure)
+        return (plain, secure, binding.admission?.statistics)
     }
 
     /// The plain-CoAP addresses the server listens on (known after `start()`), with the actual
@@ -78,6 +80,12 @@ public final class CoAPServer: Service, Sendable {
 
     /// The DTLS addresses the server listens on (known after `start()`).
     public var dtlsLocalAddresses: [CoAPPeerAddress] { state.withLock { $0.dtlsAddresses } }
+
+    /// What the DTLS endpoint's front door and handshakes have seen, and what peers hold now;
+    /// nil without DTLS (or before `start()`).
+    public var dtlsStatistics: DTLSServerStatistics? {
+        state.withLock { $0.dtlsStatistics }?.withLock { $0 }
+    }
 
     /// The UDP port of the first DTLS address (after `start()`).
     public var dtlsPort: UInt16? { dtlsLocalAddresses.first?.port }

@@ -14,16 +14,19 @@ extension CoAPServer {
         /// UDP port for DTLS. Default 5684; 0 lets the system pick (see
         /// `CoAPServer.dtlsLocalAddresses`).
         public var dtlsPort: UInt16
+        /// Request bodies: the largest one, and what block-wise transfers in progress may hold.
+        public var limits: CoAPServerLimits
 
         public init(
             host: String = "127.0.0.1", port: UInt16 = 5683, plainCoAP: Bool = true,
-            dtls: DTLSServerConfiguration? = nil, dtlsPort: UInt16 = 5684
+            dtls: DTLSServerConfiguration? = nil, dtlsPort: UInt16 = 5684, limits: CoAPServerLimits = CoAPServerLimits()
         ) {
             self.host = host
             self.port = port
             self.plainCoAP = plainCoAP
             self.dtls = dtls
             self.dtlsPort = dtlsPort
+            self.limits = limits
         }
     }
 }
