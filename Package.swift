@@ -51,6 +51,7 @@ let package = Package(
             dependencies: [
                 "CLibCoAP",
                 "LibCrypto",
+                "Platform",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
@@ -58,12 +59,12 @@ let package = Package(
         ),
         .target(name: "LibCrypto", dependencies: ["CLibCrypto"], swiftSettings: strict),
         .target(name: "CBOR", swiftSettings: strict),
-        .target(name: "Sealing", dependencies: ["LibCrypto", "CBOR"], swiftSettings: strict),
+        .target(name: "Sealing", dependencies: ["LibCrypto", "CBOR", "Platform"], swiftSettings: strict),
         .target(name: "SenML", dependencies: ["CBOR"], swiftSettings: strict),
         .target(
             name: "DeviceRegistry",
             dependencies: [
-                "LibCrypto",
+                "LibCrypto", "Platform",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -90,7 +91,7 @@ let package = Package(
         .executableTarget(
             name: "coap",
             dependencies: [
-                "CoAP",
+                "CoAP", "Platform",
                 "Sealing",
                 "LibCrypto",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -198,17 +199,17 @@ let package = Package(
         .testTarget(name: "CBORTests", dependencies: ["CBOR"], swiftSettings: strict),
         .testTarget(
             name: "SealingTests",
-            dependencies: ["Sealing", "LibCrypto", "CBOR"],
+            dependencies: ["Sealing", "LibCrypto", "CBOR", "Platform"],
             resources: [.copy("Fixtures")],
             swiftSettings: strict
         ),
         .testTarget(name: "SenMLTests", dependencies: ["SenML", "CBOR"], swiftSettings: strict),
         .testTarget(name: "DeviceRegistryTests", dependencies: ["DeviceRegistry", "LibCrypto"], swiftSettings: strict),
-        .testTarget(name: "GatewayTests", dependencies: ["Gateway", "DeviceRegistry", "CoAP", "Sealing", "SenML", "LibCrypto"], swiftSettings: strict),
+        .testTarget(name: "GatewayTests", dependencies: ["Gateway", "DeviceRegistry", "CoAP", "Sealing", "SenML", "LibCrypto", "Platform"], swiftSettings: strict),
         .testTarget(name: "NodeTests", dependencies: ["Node", "CoAP", "Sealing", "SenML", "LibCrypto"], swiftSettings: strict),
         .testTarget(
             name: "IntegrationTests",
-            dependencies: ["CoAP", "Sealing", "LibCrypto", "SenML", "DeviceRegistry", "Gateway", "Node"],
+            dependencies: ["CoAP", "Sealing", "LibCrypto", "SenML", "DeviceRegistry", "Gateway", "Node", "Platform"],
             swiftSettings: strict
         ),
     ],

@@ -1,6 +1,7 @@
 public import Foundation
 public import Logging
 internal import LibCrypto
+import Platform
 
 /// Devices, their credentials and access rules, with secrets encrypted at rest and a
 /// tamper-evident audit log.

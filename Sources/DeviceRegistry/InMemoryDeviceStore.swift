@@ -1,5 +1,6 @@
 public import Foundation
 internal import LibCrypto
+import Platform
 
 /// A ``DeviceStore`` in memory, for unit tests and demos. Transactions are serialized by a lock and
 /// applied to a copy of the state, which replaces the state only when the body returns.

@@ -1,6 +1,7 @@
 import CoAP
 import Foundation
 import LibCrypto
+import Platform
 
 /// Group commit: readings are stored by a worker of their own, everything that arrived while the
 /// previous commit ran in one transaction (and one `fsync` under ``ReadingsDurability/powerLoss``),

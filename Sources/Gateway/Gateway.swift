@@ -4,6 +4,7 @@ public import LibCrypto
 public import Logging
 public import ServiceLifecycle
 import SenML
+import Platform
 
 /// The gateway resource server: DTLS (PSK and certificates, checked against the directory) and
 /// plain CoAP (sealed readings only); `POST /readings` stored durably and encrypted at rest;

@@ -1,6 +1,7 @@
 import Foundation
 import LibCrypto
 
+import Platform
 #if canImport(Glibc)
 import Glibc
 #endif

@@ -2,6 +2,7 @@ import CoAP
 public import Foundation
 import Sealing
 import LibCrypto
+import Platform
 
 /// A ``GatewayDirectory`` held in memory: for tests, examples and demos.
 public final class InMemoryDirectory: GatewayDirectory {

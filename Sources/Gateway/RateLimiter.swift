@@ -1,6 +1,7 @@
 import CoAP
 import Foundation
 import LibCrypto
+import Platform
 
 /// A token bucket per device: `rate` messages per second on average, bursts up to `burst`.
 final class RateLimiter: Sendable {

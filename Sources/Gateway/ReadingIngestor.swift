@@ -5,6 +5,7 @@ import LibCrypto
 import Logging
 import Sealing
 import SenML
+import Platform
 
 /// `POST /readings`: authenticate, open, check, store durably, then answer.
 ///

@@ -5,6 +5,7 @@ import GRDB
 public import LibCrypto
 public import Sealing
 public import SenML
+import Platform
 
 /// The gateway's readings: SQLite (WAL), one row per accepted message, committed as far as its
 /// ``ReadingsDurability`` says.

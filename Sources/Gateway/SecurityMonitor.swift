@@ -2,6 +2,7 @@ public import CoAP
 import Foundation
 public import Logging
 import LibCrypto
+import Platform
 
 /// Counts the gateway's security events, audits and logs them without letting a flood of them
 /// flood the log or the audit, and locks out a device whose own misbehaviour is proven.
@@ -87,7 +88,7 @@ public final class SecurityMonitor: Sendable {
     /// message came from.
     public func record(_ event: Event, device: String? = nil, claimed: String? = nil, source: CoAPPeerAddress?, detail: String) {
         let now = Date().timeIntervalSince1970
-        let window = policy.window.timeInterval, lockout = policy.lockout.timeInterval, threshold = policy.threshold
+        let window = policy.window.seconds, lockout = policy.lockout.seconds, threshold = policy.threshold
         let host = source?.host ?? "-"
         let (lockedOut, log) = state.withLock { s -> (Bool, Bool) in
             s.total[event, default: 0] += 1
@@ -140,7 +141,7 @@ public final class SecurityMonitor: Sendable {
         for summary in summaries {
             let parts = summary.key.split(separator: " ", maxSplits: 1).map(String.init)
             let (event, source) = (parts.first ?? "?", parts.count > 1 ? parts[1] : "-")
-            let seconds = Int(summary.interval.timeInterval)
+            let seconds = Int(summary.interval.seconds)
             logger.notice("security events not logged one by one", metadata: [
                 "security.event": "\(event)", "peer": "\(source)", "count": "\(summary.suppressed)", "interval_s": "\(seconds)",
             ])

@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import LibCrypto
+import Platform
 
 /// Copies the readings store's write-ahead log back into the database file on a thread of its
 /// own, so that no commit — and no reading waiting for its 2.01 — pays for it.

@@ -56,11 +56,3 @@ public struct RetryPolicy: Sendable, Hashable {
         return result
     }
 }
-
-extension Duration {
-    /// The duration in seconds.
-    var seconds: Double {
-        let (s, attos) = components
-        return Double(s) + Double(attos) / 1e18
-    }
-}

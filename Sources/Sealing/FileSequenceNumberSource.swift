@@ -1,4 +1,5 @@
 internal import LibCrypto
+import Platform
 /// Sequence numbers that never repeat across restarts or crashes, reserved in blocks in a file.
 ///
 /// The file holds one decimal number and a newline: the upper bound (exclusive) of the numbers that

@@ -1,4 +1,5 @@
 internal import LibCrypto
+import Platform
 /// Sequence numbers counted in memory only: for tests and benchmarks. After a restart it starts
 /// again, so a real sender would reuse nonces; use ``FileSequenceNumberSource`` there.
 public final class InMemorySequenceNumberSource: SequenceNumberSource {

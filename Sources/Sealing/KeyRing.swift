@@ -1,5 +1,6 @@
 public import Foundation
 internal import LibCrypto
+import Platform
 
 /// The receiver's keys: several kids per device, each with a ``KeyStatus`` and a ``ReplayWindow``.
 ///

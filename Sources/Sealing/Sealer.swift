@@ -1,4 +1,5 @@
 internal import LibCrypto
+import Platform
 /// Seals payloads for one device with one key, drawing sequence numbers from a
 /// ``SequenceNumberSource``.
 ///

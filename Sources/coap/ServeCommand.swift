@@ -3,6 +3,7 @@ import CoAP
 import Dispatch
 import Foundation
 import LibCrypto
+import Platform
 
 /// `coap serve`: a test and interop server, like libcoap's `coap-server -d`, built only from the
 /// CoAP library's public API (router, server, DTLS configuration).

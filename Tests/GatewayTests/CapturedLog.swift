@@ -1,5 +1,6 @@
 import LibCrypto
 import Logging
+import Platform
 
 /// A logger whose lines are kept in memory, to count what a flood of events wrote.
 final class CapturedLog: Sendable {

@@ -6,6 +6,7 @@ import LibCrypto
 import Sealing
 import SenML
 import Testing
+import Platform
 
 /// The gateway's DTLS endpoint under attack on loopback: the attacker on 127.0.0.2, devices on
 /// 127.0.0.1. Each test also prints how the devices fared during the attack.

@@ -2,6 +2,7 @@ import CoAP
 import Foundation
 import Logging
 import Testing
+import Platform
 
 /// Our client against our server on loopback.
 @Suite(.timeLimit(.minutes(1))) struct ClientServerLoopbackTests {

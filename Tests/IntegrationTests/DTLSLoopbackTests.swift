@@ -2,6 +2,7 @@ import CoAP
 import Foundation
 import Logging
 import Testing
+import Platform
 
 /// Our DTLS client against our DTLS server on loopback: PSK with per-identity keys, X.509 with
 /// mutual authentication, and every refusal bounded in time and explained.

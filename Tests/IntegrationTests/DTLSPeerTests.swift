@@ -1,6 +1,7 @@
 import CoAP
 import Foundation
 import Testing
+import Platform
 
 /// DTLS against libcoap's own peers built with OpenSSL and with GnuTLS, in both roles. Debian's
 /// coap-client exits 0 even when the handshake fails, so its output is what is checked; each

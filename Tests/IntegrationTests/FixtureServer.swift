@@ -1,6 +1,7 @@
 import CoAP
 import Foundation
 import Logging
+import Platform
 
 /// A server with the routes the integration tests exercise, on 127.0.0.1 and a free port.
 final class FixtureServer: Sendable {

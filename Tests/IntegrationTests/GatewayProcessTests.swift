@@ -4,6 +4,7 @@ import LibCrypto
 import Sealing
 import SenML
 import Testing
+import Platform
 
 /// `coap-gateway` as a process, provisioned with `coap-registry`: what an operator runs.
 @Suite(.timeLimit(.minutes(3))) struct GatewayProcessTests {

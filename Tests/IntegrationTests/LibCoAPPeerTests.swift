@@ -1,6 +1,7 @@
 import CoAP
 import Foundation
 import Testing
+import Platform
 
 /// The `coap` CLI against libcoap's `coap-server-notls`, and libcoap's `coap-client-notls`
 /// against our server. Debian's coap-client exits 0 even on failure, so its output is checked.

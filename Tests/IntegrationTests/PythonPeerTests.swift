@@ -1,6 +1,7 @@
 import CoAP
 import Foundation
 import Testing
+import Platform
 
 /// Our server and CLI against the Python peers in interop/peers/ (`make venv` installs them):
 /// aiocoap 0.4.17 over tinydtls (DTLSSocket), python-mbedtls 2.10.1 (Mbed TLS 2.28) forcing one

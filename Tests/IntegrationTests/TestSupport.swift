@@ -2,6 +2,7 @@ import CoAP
 import Foundation
 import Logging
 import Testing
+import Platform
 #if canImport(Glibc)
 import Glibc
 #endif

@@ -3,6 +3,7 @@ import Foundation
 import LibCrypto
 import Sealing
 import Testing
+import Platform
 
 @Suite("Sealer")
 struct SealerTests {

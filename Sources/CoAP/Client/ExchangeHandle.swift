@@ -1,3 +1,4 @@
+import Platform
 /// Connects a caller's task to its exchange on the loop, for cancellation.
 ///
 /// `@unchecked Sendable`: `lock` guards every field.

@@ -1,5 +1,6 @@
 internal import CLibCoAP
 import LibCrypto
+import Platform
 #if canImport(Glibc)
 import Glibc
 #endif

@@ -1,4 +1,5 @@
 internal import CLibCoAP
+import Platform
 
 // C callbacks for DTLS. Non-capturing: each finds its endpoint through the libcoap session
 // (directly, or through the SSL connection's app data, where libcoap's OpenSSL backend keeps it).

@@ -1,5 +1,6 @@
 internal import CLibCoAP
 import Logging
+import Platform
 
 /// DTLS bookkeeping shared by client and server sessions. Loop thread only.
 extension LibCoAPEndpoint {

@@ -1,6 +1,7 @@
 internal import CLibCoAP
 import Logging
 import LibCrypto
+import Platform
 
 /// Process-wide libcoap set-up: `coap_startup()` once, and libcoap's log routed into swift-log.
 ///

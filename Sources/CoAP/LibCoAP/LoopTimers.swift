@@ -1,3 +1,4 @@
+import Platform
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -19,13 +20,6 @@ final class LoopTimer {
     func cancel() { cancelled = true }
 }
 
-/// Monotonic nanoseconds.
-@inline(__always)
-package func monotonicNanoseconds() -> UInt64 {
-    var ts = timespec()
-    clock_gettime(CLOCK_MONOTONIC, &ts)
-    return UInt64(ts.tv_sec) * 1_000_000_000 + UInt64(ts.tv_nsec)
-}
 
 /// A binary min-heap of timers ordered by deadline, then by scheduling order. Loop-thread only.
 struct LoopTimers {

@@ -1,3 +1,4 @@
+import Platform
 /// Where a handler's response meets the libcoap callback that asked for it.
 ///
 /// The loop runs the handler with `Task.immediate`. If the handler finishes before the task

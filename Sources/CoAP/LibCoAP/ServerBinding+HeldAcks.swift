@@ -1,4 +1,5 @@
 internal import CLibCoAP
+import Platform
 
 /// Piggybacked late answers (RFC 7252 §5.2.1): a deferrable handler's confirmable request is not
 /// acknowledged at once; its answer, when it comes within ``ackHoldSeconds``, rides on the ACK —

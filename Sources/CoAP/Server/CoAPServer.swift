@@ -1,6 +1,7 @@
 public import Logging
 public import ServiceLifecycle
 import LibCrypto
+import Platform
 
 /// A CoAP server: a router's handlers served over UDP by libcoap.
 ///

@@ -4,9 +4,8 @@ internal import Glibc
 internal import Darwin
 #endif
 
-/// State guarded by a pthread mutex, shared by the modules above LibCrypto (Sealing,
-/// DeviceRegistry). (`Synchronization.Mutex` gave ThreadSanitizer false positives in this project;
-/// a plain pthread mutex runs clean.)
+/// State guarded by a pthread mutex. (`Synchronization.Mutex` gave ThreadSanitizer false
+/// positives in this project; a plain pthread mutex runs clean.)
 // @unchecked Sendable: `state` is only read or written inside withLock, while the mutex is held.
 package final class Locked<State>: @unchecked Sendable {
     private let mutex: UnsafeMutablePointer<pthread_mutex_t>

@@ -4,8 +4,8 @@ import Glibc
 import Darwin
 #endif
 
-/// A small pthread mutex. `Synchronization.Mutex` gave ThreadSanitizer false positives here
-/// (DESIGN.md); this wrapper runs clean.
+/// A small pthread mutex, for types that guard several fields with one lock. (`Synchronization.Mutex`
+/// gave ThreadSanitizer false positives in this project; this wrapper runs clean.)
 ///
 /// `@unchecked Sendable`: the mutex itself is the synchronisation; its storage is heap-allocated
 /// once and never moved.
