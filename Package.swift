@@ -87,11 +87,18 @@ let package = Package(
             swiftSettings: strict
         ),
 
+        // Command-line options the executables share (DTLS, certificates, sealing): not a product.
+        .target(
+            name: "CLIOptions",
+            dependencies: ["CoAP", "Sealing", "LibCrypto", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            swiftSettings: strict
+        ),
+
         // Executables: argument parsing and wiring only
         .executableTarget(
             name: "coap",
             dependencies: [
-                "CoAP", "Platform",
+                "CoAP", "Platform", "CLIOptions",
                 "Sealing",
                 "LibCrypto",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -111,7 +118,7 @@ let package = Package(
         .executableTarget(
             name: "coap-gateway",
             dependencies: [
-                "Gateway", "DeviceRegistry", "CoAP",
+                "Gateway", "DeviceRegistry", "CoAP", "CLIOptions",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -121,7 +128,7 @@ let package = Package(
         .executableTarget(
             name: "coap-node",
             dependencies: [
-                "Node", "CoAP", "Sealing", "SenML", "LibCrypto",
+                "Node", "CoAP", "Sealing", "SenML", "LibCrypto", "Platform", "CLIOptions",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -194,22 +201,24 @@ let package = Package(
         ),
 
         // Tests
+        // Helpers the test targets share (processes, sockets, temporary directories): not a product.
+        .target(name: "TestSupport", path: "Tests/TestSupport", swiftSettings: strict),
         .testTarget(name: "CoAPTests", dependencies: ["CoAP"], swiftSettings: strict),
         .testTarget(name: "LibCryptoTests", dependencies: ["LibCrypto"], swiftSettings: strict),
         .testTarget(name: "CBORTests", dependencies: ["CBOR"], swiftSettings: strict),
         .testTarget(
             name: "SealingTests",
-            dependencies: ["Sealing", "LibCrypto", "CBOR", "Platform"],
+            dependencies: ["Sealing", "LibCrypto", "CBOR", "Platform", "TestSupport"],
             resources: [.copy("Fixtures")],
             swiftSettings: strict
         ),
         .testTarget(name: "SenMLTests", dependencies: ["SenML", "CBOR"], swiftSettings: strict),
-        .testTarget(name: "DeviceRegistryTests", dependencies: ["DeviceRegistry", "LibCrypto"], swiftSettings: strict),
-        .testTarget(name: "GatewayTests", dependencies: ["Gateway", "DeviceRegistry", "CoAP", "Sealing", "SenML", "LibCrypto", "Platform"], swiftSettings: strict),
-        .testTarget(name: "NodeTests", dependencies: ["Node", "CoAP", "Sealing", "SenML", "LibCrypto"], swiftSettings: strict),
+        .testTarget(name: "DeviceRegistryTests", dependencies: ["DeviceRegistry", "LibCrypto", "TestSupport"], swiftSettings: strict),
+        .testTarget(name: "GatewayTests", dependencies: ["Gateway", "DeviceRegistry", "CoAP", "Sealing", "SenML", "LibCrypto", "Platform", "TestSupport"], swiftSettings: strict),
+        .testTarget(name: "NodeTests", dependencies: ["Node", "CoAP", "Sealing", "SenML", "LibCrypto", "Platform", "TestSupport"], swiftSettings: strict),
         .testTarget(
             name: "IntegrationTests",
-            dependencies: ["CoAP", "Sealing", "LibCrypto", "SenML", "DeviceRegistry", "Gateway", "Node", "Platform"],
+            dependencies: ["CoAP", "Sealing", "LibCrypto", "SenML", "DeviceRegistry", "Gateway", "Node", "Platform", "TestSupport"],
             swiftSettings: strict
         ),
     ],

@@ -1,5 +1,5 @@
 // The Sealing library in one page: a device seals a SenML reading into a COSE_Encrypt0 message
-// (DESIGN.md "Sealed payload format"), a gateway opens it with a key ring, refuses a replay, and
+// (docs/sealed-format.md), a gateway opens it with a key ring, refuses a replay, and
 // the device's key is rotated from kid 01 to kid 02.
 //
 //     swift run sealing-example

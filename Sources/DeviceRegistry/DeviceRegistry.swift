@@ -11,9 +11,9 @@ import Platform
 /// ``sealingSecret(forKid:)``, ``sealingSecrets(forDevice:)``, ``isAllowed(deviceID:method:path:)``,
 /// ``device(_:)``) are synchronous and are served from an in-memory snapshot: each costs one
 /// uncontended mutex acquisition and two hash-table lookups (plus, for ``isAllowed(deviceID:method:path:)``,
-/// a byte-wise segment comparison per rule of the device and per rule for all devices): measured
-/// at 0.1–0.35 µs in a release build with 1,000 devices on a loaded 2-core machine. They never do
-/// I/O, never decrypt, never allocate a copy of a key, and never suspend.
+/// a byte-wise segment comparison per rule of the device and per rule for all devices;
+/// Benchmarks/RESULTS.md, "Measurements behind the code", has them timed). They never do I/O,
+/// never decrypt, never allocate a copy of a key, and never suspend.
 ///
 /// The snapshot is rebuilt after every change made through this instance (before the changing
 /// call returns), and a background thread polls the store's change counter every
@@ -38,7 +38,7 @@ public final class DeviceRegistry: Sendable {
     let pending = Locked(PendingWrites())
     private let notifications = DispatchQueue(label: "securecoap.registry.changes")
     private let flushes = DispatchQueue(label: "securecoap.registry.flushes")
-    private let monitor: PollingThread
+    private let monitor: PeriodicThread
 
     /// Writes batched for the background thread: last-seen times and security events.
     struct PendingWrites {
@@ -92,11 +92,11 @@ public final class DeviceRegistry: Sendable {
         self.key = masterKey
         self.configuration = configuration
         self.logger = logger
-        self.monitor = PollingThread(name: "securecoap.registry.monitor", interval: configuration.changePollInterval)
+        self.monitor = PeriodicThread(name: "securecoap.registry.monitor", interval: .seconds(configuration.changePollInterval))
         try checkMasterKey()
         _ = try reload()
         if configuration.watchesForChanges {
-            monitor.start { [weak self] in self?.tick() }
+            try monitor.start { [weak self] in self?.tick() }
         }
     }
 
@@ -178,7 +178,7 @@ public final class DeviceRegistry: Sendable {
     /// The key for a DTLS PSK identity, if the identity belongs to an active device and its
     /// credential is usable now (not revoked, inside not-before/not-after).
     ///
-    /// Cost: one mutex, two hash lookups, two date comparisons (about 0.3 µs).
+    /// Cost: one mutex, two hash lookups, two date comparisons.
     public func pskKey(forIdentity identity: String) -> PSKMatch? {
         current.value.pskKey(forIdentity: identity, now: Date())
     }
@@ -196,7 +196,7 @@ public final class DeviceRegistry: Sendable {
     /// The sealing secret with this kid, with its effective status (see ``SealingMatch``), or nil
     /// for an unknown kid.
     ///
-    /// Cost: one mutex, two hash lookups (about 0.3 µs).
+    /// Cost: one mutex, two hash lookups.
     public func sealingSecret(forKid kid: [UInt8]) -> SealingMatch? {
         let reference = current
         return reference.value.sealingByKid[kid].map { reference.value.sealingMatch($0, now: Date()) }
@@ -215,8 +215,7 @@ public final class DeviceRegistry: Sendable {
     /// active, no deny rule may match, and an allow rule (its own or one for all devices) must
     /// match. Everything else is denied.
     ///
-    /// Cost: one mutex, two hash lookups, and a byte-wise segment comparison per rule (about 0.35 µs
-    /// for a device with a few rules).
+    /// Cost: one mutex, two hash lookups, and a byte-wise segment comparison per rule.
     public func isAllowed(deviceID: String, method: String, path: String) -> Bool {
         current.value.isAllowed(deviceID: deviceID, method: method, path: path)
     }

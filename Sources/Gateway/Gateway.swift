@@ -3,7 +3,6 @@ import Foundation
 public import LibCrypto
 public import Logging
 public import ServiceLifecycle
-import SenML
 import Platform
 
 /// The gateway resource server: DTLS (PSK and certificates, checked against the directory) and
@@ -15,22 +14,23 @@ import Platform
 ///                           readingsPath: "data/readings.db", masterKey: masterKey)
 /// try await gateway.run()   // until SIGTERM (ServiceLifecycle) or cancellation
 /// ```
+///
+/// How it is put together is in docs/architecture.md: the resources (`ReadingsResource`,
+/// `HealthResource`, `SecurityResource`) register their routes; a reading goes through the stages
+/// of `ReadingIngestion`; the storage (`GatewayStorage`) holds the readings and the replay state.
 public final class Gateway: Service, Sendable {
     public let configuration: GatewayConfiguration
     public let store: ReadingsStore
-    let storage: GatewayStorage
     public let monitor: SecurityMonitor
+    let storage: GatewayStorage
     let server: CoAPServer
-    let ingestor: ReadingIngestor
+    let commits: CommitQueue
+    let replayGuard: ReplayGuard
     let directory: any GatewayDirectory
     let logger: Logger
-    let started = Date()
-    /// Sums up, every few seconds, the security events held back from the log and the audit.
+    /// Sums up, every few seconds, the security events held back from the log and the audit; set
+    /// once started.
     private let summaries: Locked<(any DispatchSourceTimer)?>
-    /// DTLS identity (PSK identity, or the device a certificate mapped to) → device id.
-    let identities: Locked<[String: String]>
-    /// Makes `/readings/<device>` a resource of its own, so it can be observed (once per device).
-    let prepareDevice: @Sendable (String) -> Void
 
     /// - Parameter routes: the application's own resources, served next to the gateway's on the
     ///   same ports (plain and DTLS; `request.identity` tells who asks). The gateway's routes —
@@ -40,138 +40,67 @@ public final class Gateway: Service, Sendable {
         configuration: GatewayConfiguration, directory: any GatewayDirectory, readingsPath: String, masterKey: SecureBytes,
         logger: Logger = Logger(label: "securecoap.gateway"), routes: (inout CoAPRouter) -> Void = { _ in }
     ) throws {
+        try configuration.validate()
         self.configuration = configuration
         self.directory = directory
         self.logger = logger
-        try configuration.validate()
         let storage = try GatewayStorage(
             readingsPath: readingsPath, masterKey: masterKey, durability: configuration.readingsDurability,
-            recovery: configuration.recovery, encryptsContent: configuration.encryptsReadingsAtRest, logger: logger)
+            recovery: configuration.recovery, contentCipher: configuration.readingsContentCipher, logger: logger)
         self.storage = storage
-        let store = storage.readings
-        self.store = store
+        store = storage.readings
         let monitor = SecurityMonitor(policy: configuration.lockout, directory: directory, logger: logger)
         self.monitor = monitor
-        let identities = Locked<[String: String]>([:])
-        self.identities = identities
+        let refusals = Refusals(monitor: monitor)
 
-        let serverBox = Locked<CoAPServer?>(nil)
-        let ingestor = ReadingIngestor(
-            directory: directory, storage: storage, monitor: monitor,
-            limits: .init(maxPayloadBytes: configuration.maxPayloadBytes, maxRecords: configuration.maxRecordsPerMessage,
-                          ratePerDevice: configuration.ratePerDevice, burstPerDevice: configuration.burstPerDevice),
-            logger: logger,
-            onStored: { devices in serverBox.withLock { $0 }?.notifyObservers(of: devices.map { "/readings/\($0)" }) })
-        self.ingestor = ingestor
+        // The stages of POST /readings, in order.
+        let replayGuard = ReplayGuard(directory: directory, storage: storage, refusals: refusals, logger: logger)
+        self.replayGuard = replayGuard
+        let parser = ReadingParser(maxRecords: configuration.maxRecordsPerMessage, refusals: refusals)
+        let observed = ObservedReadings()
+        commits = CommitQueue(storage: storage, replayGuard: replayGuard, parser: parser, observed: observed, directory: directory, logger: logger)
+        let ingestion = ReadingIngestion(
+            admission: Admission(maxPayloadBytes: configuration.maxPayloadBytes, monitor: monitor, refusals: refusals),
+            sealOpening: SealOpening(replayGuard: replayGuard, directory: directory, refusals: refusals),
+            policy: AccessPolicy(
+                directory: directory, monitor: monitor,
+                rateLimiter: RateLimiter(rate: configuration.ratePerDevice, burst: configuration.burstPerDevice), refusals: refusals),
+            commits: commits)
 
+        // The resources.
+        let counters = DTLSServerCounters()
         var router = CoAPRouter()
         routes(&router)
-        let deviceOf: @Sendable (CoAPRequest) -> String? = { request in
-            request.identity.flatMap { identity in identities.withLock { $0[identity] } }
-        }
-        // Ingestion checks a reading on the loop thread with no task per request, then hands it to
-        // the commit worker, which stores what has arrived meanwhile in one transaction; the
-        // answer rides on the held-back ACK once the batch is durable (ReadingIngestor,
-        // CommitQueue). The loop never waits on the disk. The other routes are synchronous.
-        router.on(.post, "/readings", attributes: .init(resourceTypes: ["securecoap.readings"], title: "SenML readings, sealed"),
-                  deferrable: { request, later in
-            ingestor.ingest(request, channelDevice: deviceOf(request), later: later)
-        })
-        let started = self.started
-        router.on(.get, "/readings/{device}", attributes: .init(resourceTypes: ["securecoap.readings"], observable: true), synchronous: { request in
-            Self.readings(request, requester: deviceOf(request), directory: directory, store: store, monitor: monitor)
-        })
-        let probe = HealthProbe(store: store)
-        router.on(.get, "/health", attributes: .init(resourceTypes: ["securecoap.health"], contentFormats: [.json]), synchronous: { _ in
-            Self.health(store: store, probe: probe, ingestor: ingestor, started: started)
-        })
-        router.on(.get, "/security", attributes: .init(resourceTypes: ["securecoap.security"], contentFormats: [.json]), synchronous: { request in
-            guard let requester = deviceOf(request), directory.device(requester)?.isAdmin == true else {
-                return CoAPResponse.status(.forbidden)
-            }
-            var response = CoAPResponse(code: .content)
-            response.payload = monitor.reportJSON(dtls: serverBox.withLock { $0 }?.dtlsStatistics)
-            response.options.contentFormat = .json
-            return response
-        })
+        ReadingsResource(ingestion: ingestion, store: store, observed: observed, directory: directory, monitor: monitor).register(on: &router)
+        HealthResource(store: store, probe: HealthProbe(store: store), commits: commits, parser: parser, started: Date()).register(on: &router)
+        SecurityResource(monitor: monitor, directory: directory, dtls: counters).register(on: &router)
 
         var serverConfiguration = CoAPServer.Configuration(
             host: configuration.host, port: configuration.port, plainCoAP: configuration.plainCoAP, dtlsPort: configuration.dtlsPort)
         // A body over the readings' limit is refused as it arrives, block by block.
         serverConfiguration.limits.maxRequestBodyBytes = configuration.maxPayloadBytes
-        // libcoap can only observe a resource that exists: a device's readings resource is made
-        // as soon as the device authenticates, before it (or anyone) asks to observe it.
-        let materialized = Locked<Set<String>>([])
-        let prepare: @Sendable (String) -> Void = { device in
-            guard materialized.withLock({ $0.insert(device).inserted }) else { return }
-            serverBox.withLock { $0 }?.materialize(path: "/readings/\(device)")
-        }
-        prepareDevice = prepare
-        // Locked out here: only devices whose own misbehaviour is proven (SecurityMonitor). An
-        // address whose handshakes keep failing is throttled by the server (DTLSServerLimits).
-        let psk = DTLSServerConfiguration.PSK(hint: configuration.pskHint) { identity, _ in
-            guard let match = directory.pskKey(forIdentity: identity.text), !monitor.isLockedOut(deviceID: match.deviceID),
-                  let key = try? PSKKey(bytes: match.key)
-            else { return nil }
-            identities.withLock { $0[identity.text] = match.deviceID }
-            prepare(match.deviceID)
-            return key
-        }
-        var pki: DTLSServerConfiguration.PKI?
-        if let certificate = configuration.certificate, let key = configuration.privateKey {
-            pki = DTLSServerConfiguration.PKI(certificate: certificate, privateKey: key, trustedCA: configuration.trustedCA) { cert, _ in
-                guard let device = directory.deviceID(forCertificateFingerprint: cert.sha256Fingerprint, subject: cert.commonName),
-                      !monitor.isLockedOut(deviceID: device)
-                else { return nil }
-                identities.withLock { $0[device] = device }
-                prepare(device)
-                return device
-            }
-        }
-        var limits = configuration.dtlsLimits
-        limits.failureThreshold = configuration.lockout.threshold
-        limits.failureWindow = configuration.lockout.window
-        limits.throttleDuration = configuration.lockout.lockout
-        serverConfiguration.dtls = DTLSServerConfiguration(
-            psk: psk, pki: pki, handshakeTimeout: configuration.handshakeTimeout, limits: limits
-        ) { event in
-            // A failed handshake proves nothing about the identity it named: claimed, not pinned.
-            let claimed = event.identity.flatMap { identity in identities.withLock { $0[identity] } }
-            switch event.outcome {
-            case .established: break
-            case .unknownIdentity:
-                monitor.record(.unknownIdentity, source: event.peer, detail: "PSK identity '\(event.identity ?? "")' refused")
-            case .timeout:
-                monitor.record(.handshakeFailure, claimed: claimed, source: event.peer,
-                               detail: "handshake for '\(event.identity ?? "-")' timed out (wrong key?)")
-            case .abandoned:
-                monitor.record(.handshakeAbandoned, source: event.peer, detail: "handshake abandoned before the client named an identity")
-            case .certificateRefused(let why):
-                monitor.record(.certificateRefused, source: event.peer, detail: why)
-            case .failed(let why):
-                monitor.record(.handshakeFailure, claimed: claimed, source: event.peer, detail: why)
-            }
-        }
-        summaries = Locked(nil)
+        serverConfiguration.dtls = DTLSCredentials.configuration(configuration, directory: directory, monitor: monitor, counters: counters)
         server = try CoAPServer(configuration: serverConfiguration, router: router, logger: logger)
-        serverBox.withLock { $0 = server }
-        directory.onChange { devices in
-            ingestor.forget(devices: devices)
-            for device in devices { prepare(device) }
-            // A device that is no longer active loses its live sessions (and observations) now,
-            // not when it next handshakes.
-            let inactive = Set(devices.filter { directory.device($0)?.isActive != true })
-            guard !inactive.isEmpty else { return }
-            let server = serverBox.withLock { $0 }
-            server?.closeDTLSSessions { identity in
-                identities.withLock { $0[identity] }.map(inactive.contains) ?? false
-            }
-        }
+        summaries = Locked(nil)
     }
 
     /// Binds and starts serving without blocking.
     public func start() throws {
         try server.start()
+        guard summaries.withLock({ $0 == nil }) else { return }
+        let server = self.server, directory = self.directory, replayGuard = self.replayGuard
+        commits.start { devices in server.notifyObservers(of: devices.map { "/readings/\($0)" }) }
+        // libcoap can only observe a resource that exists: each device's readings resource is made
+        // now, and as devices are added.
+        for device in directory.deviceIDs() { server.materialize(path: "/readings/\(device)") }
+        directory.onChange { devices in
+            replayGuard.forget(devices: devices)
+            for device in devices { server.materialize(path: "/readings/\(device)") }
+            // A device that is no longer active loses its live sessions (and observations) now,
+            // not when it next handshakes.
+            let inactive = Set(devices.filter { directory.device($0)?.isActive != true })
+            if !inactive.isEmpty { server.closeDTLSSessions { inactive.contains($0) } }
+        }
         let monitor = self.monitor
         summaries.withLock { timer in
             guard timer == nil else { return }
@@ -181,7 +110,6 @@ public final class Gateway: Service, Sendable {
             made.activate()
             timer = made
         }
-        for device in directory.deviceIDs() { prepareDevice(device) }
     }
 
     /// Serves until graceful shutdown (SIGTERM via ServiceLifecycle) or cancellation, then shuts
@@ -200,11 +128,11 @@ public final class Gateway: Service, Sendable {
     }
 
     /// Stops gracefully: new readings are refused (5.03), the ones already accepted are committed
-    /// and answered (waiting at most ``GatewayConfiguration/shutdownGrace``), then the server
-    /// stops. Idempotent.
+    /// and answered (waiting at most ``GatewayConfiguration/shutdownGrace``; what still waits then
+    /// is answered 5.03 and not stored), then the server stops. Idempotent.
     public func shutdown() {
-        if !ingestor.finish(timeout: configuration.shutdownGrace) {
-            logger.warning("readings still uncommitted at shutdown; their senders get no answer and will retry")
+        if !commits.close(timeout: configuration.shutdownGrace) {
+            logger.warning("readings still queued when the shutdown grace ran out were answered 5.03, not stored; their senders retry")
         }
         server.shutdown()
         storage.close()
@@ -227,58 +155,8 @@ public final class Gateway: Service, Sendable {
     public func notifyObservers(of path: String) { server.notifyObservers(of: path) }
 
     /// Readings stored since start.
-    public var readingsStored: Int { ingestor.stored.withLock { $0 } }
+    public var readingsStored: Int { commits.stored.withLock { $0 } }
     /// Durable store transactions since start: fewer than ``readingsStored`` when readings that
     /// arrived together were committed together.
-    public var readingCommits: Int { ingestor.commits.withLock { $0 } }
-
-    static func readings(
-        _ request: CoAPRequest, requester: String?, directory: any GatewayDirectory, store: ReadingsStore, monitor: SecurityMonitor
-    ) -> CoAPResponse {
-        guard let device = request.parameters["device"] else { return .status(.notFound) }
-        guard let requester, let who = directory.device(requester), who.isActive else {
-            return CoAPResponse.status(.unauthorized)
-        }
-        let path = "/readings/\(device)"
-        guard requester == device || who.isAdmin || directory.isAllowed(deviceID: requester, method: "GET", path: path) else {
-            monitor.record(.accessDenied, device: requester, source: request.peer, detail: "GET \(path)")
-            return CoAPResponse.status(.forbidden)
-        }
-        let limit = request.queryValue("limit").flatMap(Int.init) ?? 20
-        let since = request.queryValue("since").flatMap(Double.init)
-        let result: ReadingsStore.QueryResult
-        do { result = try store.readings(device: device, since: since, limit: min(max(limit, 1), 1000)) } catch {
-            return CoAPResponse.status(.serviceUnavailable)
-        }
-        let pack = SenMLPack(result.readings.flatMap { $0.measurements.map(\.record) })
-        var response = CoAPResponse(code: .content)
-        if request.options.accept == .senmlCBOR {
-            response.payload = pack.cbor()
-            response.options.contentFormat = .senmlCBOR
-        } else {
-            response.payload = pack.json()
-            response.options.contentFormat = .senmlJSON
-        }
-        return response
-    }
-
-    static func health(store: ReadingsStore, probe: HealthProbe, ingestor: ReadingIngestor, started: Date) -> CoAPResponse {
-        let check = probe.lastResult()
-        let state: HealthReport.Store
-        switch ingestor.commitState.withLock({ $0 }) {
-        case _ where !check.readable: state = .unavailable
-        case .failing(full: true): state = .full
-        case .failing(full: false): state = .failing
-        case .ok: state = (check.freeBytes ?? Int.max) < HealthReport.lowSpaceBytes ? .full : .ok
-        }
-        let report = HealthReport(
-            store: state, diskFreeBytes: check.freeBytes, uptimeSeconds: Int(Date().timeIntervalSince(started)), durability: store.durability,
-            readingsTotal: store.committedTotal, readingsSinceStart: ingestor.stored.withLock { $0 },
-            commitsSinceStart: ingestor.commits.withLock { $0 },
-            recordsDroppedByAllowList: ingestor.droppedByAllowList.withLock { $0 })
-        var response = CoAPResponse(code: .content)
-        response.payload = report.json()
-        response.options.contentFormat = .json
-        return response
-    }
+    public var readingCommits: Int { commits.commits.withLock { $0 } }
 }

@@ -41,8 +41,9 @@ public struct GatewayConfiguration: Sendable {
     /// at start (``StorageRecovery``). None by default: the gateway refuses to start and says why.
     public var recovery: StorageRecovery = []
 
-    /// Package-only, for `ingest-bench`'s baseline: readings stored in clear. Never a product option.
-    package var encryptsReadingsAtRest = true
+    /// Package-only, for `ingest-bench`'s baseline: what seals stored readings in place of the
+    /// data keys (see ``ReadingsContentCipher``). Never a product option.
+    package var readingsContentCipher: (@Sendable () throws -> any ReadingsContentCipher)?
 
     public init() {}
 

@@ -133,7 +133,7 @@ final class EVPKey: @unchecked Sendable {
         try Self.fromPublicDER(publicDER(), as: kind)
     }
 
-    private static func withMemoryBIO<R>(reading bytes: [UInt8], _ body: (OpaquePointer) -> R?) -> R? {
+    static func withMemoryBIO<R>(reading bytes: [UInt8], _ body: (OpaquePointer) -> R?) -> R? {
         bytes.withUnsafeBytes { buffer -> R? in
             guard let base = buffer.baseAddress, let bio = BIO_new_mem_buf(base, Int32(buffer.count)) else {
                 return nil
@@ -143,7 +143,7 @@ final class EVPKey: @unchecked Sendable {
         }
     }
 
-    private static func writeMemoryBIO(_ what: String, _ body: (OpaquePointer) -> Bool) throws -> String {
+    static func writeMemoryBIO(_ what: String, _ body: (OpaquePointer) -> Bool) throws -> String {
         guard let bio = BIO_new(BIO_s_mem()) else {
             throw CryptoError.openSSL(.internalFailure, "BIO_new failed")
         }

@@ -21,15 +21,8 @@ public enum Hex {
         result.reserveCapacity(text.utf8.count / 2)
         var high: UInt8? = nil
         for (position, char) in text.utf8.enumerated() {
-            let nibble: UInt8
-            switch char {
-            case UInt8(ascii: "0")...UInt8(ascii: "9"): nibble = char - UInt8(ascii: "0")
-            case UInt8(ascii: "a")...UInt8(ascii: "f"): nibble = char - UInt8(ascii: "a") + 10
-            case UInt8(ascii: "A")...UInt8(ascii: "F"): nibble = char - UInt8(ascii: "A") + 10
-            case UInt8(ascii: " ") where ignoringWhitespace, UInt8(ascii: "\t") where ignoringWhitespace,
-                 UInt8(ascii: "\n") where ignoringWhitespace, UInt8(ascii: "\r") where ignoringWhitespace:
-                continue
-            default:
+            guard let nibble = value(ofDigit: char) else {
+                if ignoringWhitespace, char == 0x20 || char == 0x09 || char == 0x0A || char == 0x0D { continue }
                 throw CryptoError(.invalidEncoding, "not a hex digit at position \(position)")
             }
             if let h = high {
@@ -43,5 +36,16 @@ public enum Hex {
             throw CryptoError(.invalidEncoding, "odd number of hex digits")
         }
         return result
+    }
+
+    /// The value of one hex digit (either case), or nil for any other byte.
+    @inlinable
+    public static func value(ofDigit c: UInt8) -> UInt8? {
+        switch c {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"): c - UInt8(ascii: "0")
+        case UInt8(ascii: "a")...UInt8(ascii: "f"): c - UInt8(ascii: "a") + 10
+        case UInt8(ascii: "A")...UInt8(ascii: "F"): c - UInt8(ascii: "A") + 10
+        default: nil
+        }
     }
 }

@@ -1,4 +1,9 @@
 import Platform
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// An exclusive lock on a data directory (its `lock` file), held while a reporter uses it: two
 /// processes on one directory would hand out the same sequence numbers (nonce reuse) and send the
@@ -8,12 +13,12 @@ final class DirectoryLock {
 
     /// Locks `directory` (created if missing) or throws ``NodeError/Code/directoryInUse``.
     init(directory: String) throws {
-        try DurableFiles.makeDirectory(directory)
+        try NodeError.storage { try DurableFile.makeDirectory(directory) }
         do { lock = try FileLock(path: directory + "/lock") } catch {
             if error.isHeldElsewhere {
                 throw NodeError(.directoryInUse, "\(directory) is in use by another node (reporter or process); one at a time")
             }
-            throw DurableFiles.failure(error.description)
+            throw NodeError(.storageFailure, error.description, underlying: error.code)
         }
     }
 

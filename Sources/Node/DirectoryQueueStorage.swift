@@ -1,3 +1,5 @@
+import Platform
+
 /// The offline queue on disk: one file per entry, written atomically.
 ///
 /// Layout inside the queue directory:
@@ -15,7 +17,7 @@ final class DirectoryQueueStorage: QueueStorage {
 
     init(directory: String) throws {
         self.directory = directory
-        try DurableFiles.makeDirectory(directory)
+        try NodeError.storage { try DurableFile.makeDirectory(directory) }
     }
 
     private func path(_ id: UInt64) -> String {
@@ -26,7 +28,7 @@ final class DirectoryQueueStorage: QueueStorage {
     func recover() throws -> (ids: [UInt64], interruptedWrites: Int) {
         var ids: [UInt64] = []
         var debris: [String] = []
-        for name in try DurableFiles.list(directory) {
+        for name in try NodeError.storage({ try DurableFile.list(directory) }) {
             if name.hasSuffix(".tmp") {
                 debris.append(directory + "/" + name)
             } else if name.hasSuffix(Self.suffix), let id = UInt64(name.dropLast(Self.suffix.count), radix: 16) {
@@ -34,28 +36,31 @@ final class DirectoryQueueStorage: QueueStorage {
             }
         }
         let interrupted = debris.filter { $0.hasSuffix(Self.suffix + ".tmp") }.count
-        try DurableFiles.remove(debris, directory: directory)
+        try NodeError.storage { try DurableFile.remove(debris, directory: directory) }
         return (ids, interrupted)
     }
 
     func read(id: UInt64) throws -> [UInt8]? {
-        try DurableFiles.contents(of: path(id), maxBytes: Self.maxEntryBytes)
+        try NodeError.storage { try DurableFile.contents(of: path(id), maxBytes: Self.maxEntryBytes) }
     }
 
     func write(id: UInt64, bytes: [UInt8]) throws {
-        try DurableFiles.replace(path(id), with: bytes)
+        try NodeError.storage { try DurableFile.replace(path(id), with: bytes) }
     }
 
     func remove(ids: [UInt64]) throws {
-        try DurableFiles.remove(ids.map(path), directory: directory)
+        try NodeError.storage { try DurableFile.remove(ids.map(path), directory: directory) }
     }
 
     func loadCounters() throws -> QueueCounters {
-        guard let bytes = try DurableFiles.contents(of: directory + "/counters", maxBytes: 4096) else { return QueueCounters() }
+        let file = directory + "/counters"
+        guard let bytes = try NodeError.storage({ try DurableFile.contents(of: file, maxBytes: 4096) }) else {
+            return QueueCounters()
+        }
         return QueueCounters(text: String(decoding: bytes, as: UTF8.self))
     }
 
     func saveCounters(_ counters: QueueCounters) throws {
-        try DurableFiles.replace(directory + "/counters", with: Array(counters.text.utf8))
+        try NodeError.storage { try DurableFile.replace(directory + "/counters", with: Array(counters.text.utf8)) }
     }
 }

@@ -1,3 +1,5 @@
+import Platform
+
 /// An error from the node library: a `Code` to switch on and a message a user can act on.
 ///
 /// Messages name files, codes and counts; they never contain reading values, names or units, nor
@@ -43,4 +45,17 @@ public struct NodeError: Error, Sendable, CustomStringConvertible {
     }
 
     public var description: String { message }
+}
+
+extension NodeError {
+    /// A file of the data directory that could not be read or durably written, as a
+    /// ``Code/storageFailure`` with its errno.
+    init(_ error: FileError) {
+        self.init(.storageFailure, error.message, underlying: error.code == 0 ? nil : error.code)
+    }
+
+    /// Runs a file operation (``DurableFile``), its failure as a ``Code/storageFailure``.
+    static func storage<T>(_ operation: () throws -> T) throws -> T {
+        do { return try operation() } catch let error as FileError { throw NodeError(error) }
+    }
 }

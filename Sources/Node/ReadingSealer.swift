@@ -1,5 +1,6 @@
 internal import LibCrypto
 internal import Sealing
+import Platform
 
 /// The node's sealing state: the device secret, the current kid and its ``Sealer``, whose
 /// sequence numbers come from `seq-<kid hex>` in the state directory
@@ -24,7 +25,7 @@ final class ReadingSealer {
         self.algorithm = algorithm
         self.stateDirectory = stateDirectory
         self.reservationSize = reservationSize
-        try DurableFiles.makeDirectory(stateDirectory)
+        try NodeError.storage { try DurableFile.makeDirectory(stateDirectory) }
         sealer = try Self.makeSealer(
             secret: secret, deviceID: deviceID, kid: kid, algorithm: algorithm, stateDirectory: stateDirectory,
             reservationSize: reservationSize)

@@ -17,6 +17,8 @@ package final class FileLock: @unchecked Sendable {
         package var isHeldElsewhere: Bool
         /// What that process wrote into the lock file when it took the lock, if anything.
         package var holder: String?
+        /// The errno of the call that failed (`EWOULDBLOCK` when held elsewhere).
+        package var code: Int32
         package var description: String
     }
 
@@ -31,17 +33,19 @@ package final class FileLock: @unchecked Sendable {
         pthread_mutex_init(mutex, nil)
         fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
         guard fd >= 0 else {
-            throw Failure(isHeldElsewhere: false, holder: nil, description: "cannot open \(path): \(String(cString: strerror(errno)))")
+            let code = errno
+            throw Failure(isHeldElsewhere: false, holder: nil, code: code, description: "cannot open \(path): \(String(cString: strerror(code)))")
         }
         guard flock(fd, LOCK_EX | LOCK_NB) == 0 else {
-            let busy = errno == EWOULDBLOCK
-            let reason = String(cString: strerror(errno))
+            let code = errno
+            let busy = code == EWOULDBLOCK
+            let reason = String(cString: strerror(code))
             var buffer = [UInt8](repeating: 0, count: 256)
             let n = buffer.withUnsafeMutableBytes { pread(fd, $0.baseAddress, $0.count, 0) }
             let holder = n > 0 ? String(decoding: buffer.prefix(n), as: UTF8.self).trimmingWhitespace() : nil
             _ = close(fd)
             fd = -1
-            throw Failure(isHeldElsewhere: busy, holder: holder?.isEmpty == false ? holder : nil,
+            throw Failure(isHeldElsewhere: busy, holder: holder?.isEmpty == false ? holder : nil, code: code,
                           description: busy ? "\(path) is locked by another process" : "cannot lock \(path): \(reason)")
         }
         if let note {

@@ -1,4 +1,5 @@
 public import LibCrypto
+import Platform
 
 /// A device's 32-byte sealing secret, from which each kid's key and Base IV are derived.
 ///
@@ -46,8 +47,8 @@ public struct DeviceSecret: Sendable, CustomStringConvertible {
         var failure: Int? = nil
         let secret = SecureBytes(count: Self.length) { out in
             for i in 0..<Self.length {
-                guard let high = hexValue(digits[2 * i]) else { failure = 2 * i; return }
-                guard let low = hexValue(digits[2 * i + 1]) else { failure = 2 * i + 1; return }
+                guard let high = Hex.value(ofDigit: digits[2 * i]) else { failure = 2 * i; return }
+                guard let low = Hex.value(ofDigit: digits[2 * i + 1]) else { failure = 2 * i + 1; return }
                 out[i] = high << 4 | low
             }
         }
@@ -64,7 +65,11 @@ public struct DeviceSecret: Sendable, CustomStringConvertible {
 
     /// Reads and parses a secret file. Files larger than 1 KiB are refused without reading them whole.
     public init(contentsOfFile path: String) throws {
-        guard var contents = try DurableFile.contents(ofFile: path, maxBytes: 1024, what: "device secret file") else {
+        let read: [UInt8]?
+        do throws(FileError) { read = try DurableFile.contents(of: path, maxBytes: 1024, what: "device secret file", wipe: true) } catch {
+            throw SealingError(error)
+        }
+        guard var contents = read else {
             throw SealingError(.storageFailure, "device secret file \(path) does not exist")
         }
         defer { contents.withUnsafeMutableBytes { wipe($0) } }
@@ -77,7 +82,7 @@ public struct DeviceSecret: Sendable, CustomStringConvertible {
         bytes.withUnsafeBytes { Hex.encode($0) } + "\n"
     }
 
-    /// Derives the key and Base IV of `kid` for `algorithm` (DESIGN.md: HKDF-SHA256, empty salt,
+    /// Derives the key and Base IV of `kid` for `algorithm` (HKDF-SHA256, empty salt,
     /// info = CBOR `["coap-seal/1", kid, alg, "key" | "iv", length]`).
     public func deriveKey(kid: [UInt8], algorithm: SealingAlgorithm = .default) throws -> SealingKey {
         try SealingKey.checkKid(kid)
@@ -102,15 +107,6 @@ public struct DeviceSecret: Sendable, CustomStringConvertible {
     }
 
     public var description: String { "DeviceSecret(redacted)" }
-}
-
-private func hexValue(_ c: UInt8) -> UInt8? {
-    switch c {
-    case UInt8(ascii: "0")...UInt8(ascii: "9"): c - UInt8(ascii: "0")
-    case UInt8(ascii: "a")...UInt8(ascii: "f"): c - UInt8(ascii: "a") + 10
-    case UInt8(ascii: "A")...UInt8(ascii: "F"): c - UInt8(ascii: "A") + 10
-    default: nil
-    }
 }
 
 /// Overwrites memory that held secret text.

@@ -49,7 +49,11 @@ public final class FileSequenceNumberSource: SequenceNumberSource {
             if state.next >= state.reservedUpTo {
                 let limit = SealingFormat.maxSequenceNumber + 1
                 let bound = state.next + Swift.min(reservationSize, limit - state.next)
-                try DurableFile.replace(path: path, contents: Array("\(bound)\n".utf8), what: "sequence number file")
+                do throws(FileError) {
+                    try DurableFile.replace(path, with: Array("\(bound)\n".utf8), what: "sequence number file")
+                } catch {
+                    throw SealingError(error)
+                }
                 state.reservedUpTo = bound
             }
             defer { state.next += 1 }
@@ -58,9 +62,11 @@ public final class FileSequenceNumberSource: SequenceNumberSource {
     }
 
     private static func readBound(path: String) throws -> UInt64 {
-        guard let contents = try DurableFile.contents(ofFile: path, maxBytes: 64, what: "sequence number file") else {
-            return 0
+        let read: [UInt8]?
+        do throws(FileError) { read = try DurableFile.contents(of: path, maxBytes: 64, what: "sequence number file", wipe: true) } catch {
+            throw SealingError(error)
         }
+        guard let contents = read else { return 0 }
         var text = String(decoding: contents, as: UTF8.self)
         if text.hasSuffix("\n") { text.removeLast() }
         guard !text.isEmpty, text.utf8.allSatisfy({ (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) }),

@@ -1,3 +1,5 @@
+import Platform
+
 /// An error from sealing or opening a payload.
 ///
 /// Descriptions name the problem and, where useful, the key id (not secret) and sequence number;
@@ -50,4 +52,11 @@ public struct SealingError: Error, Sendable, CustomStringConvertible {
     }
 
     public var description: String { message }
+}
+
+extension SealingError {
+    /// A file that could not be read or durably written, as a ``Code/storageFailure``.
+    init(_ error: FileError) {
+        self.init(.storageFailure, error.message)
+    }
 }

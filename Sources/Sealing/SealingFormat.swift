@@ -1,6 +1,6 @@
 internal import CBOR
 
-/// Constants and small encoders of DESIGN.md's normative sealed payload format.
+/// Constants and small encoders of the sealed payload format (docs/sealed-format.md).
 enum SealingFormat {
     /// CBOR tag of COSE_Encrypt0.
     static let coseEncrypt0Tag: UInt64 = 16

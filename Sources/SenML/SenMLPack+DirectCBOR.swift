@@ -10,8 +10,8 @@ extension SenMLPack {
     /// the specification asks for. So this path only has to be right where it says yes; numbers
     /// go through the tree path's own ``number(_:_:)``, so they cannot differ.
     ///
-    /// The gateway decodes every reading: the tree (an array of maps of enum values, a duplicate
-    /// key check, a copy of each record) was ~10% of the loaded CoAP loop thread.
+    /// The gateway decodes every reading, and the tree costs it (Benchmarks/RESULTS.md,
+    /// "Measurements behind the code").
     static func directRecords(cbor bytes: [UInt8], maxRecords: Int, limits: CBORLimits) -> [SenMLRecord]? {
         // The tree decoder refuses containers at depth ≥ maxDepth: an array holding maps needs 2.
         guard limits.maxDepth >= 2, var reader = try? CBORReader(bytes, limits: limits),

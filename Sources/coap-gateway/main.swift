@@ -1,4 +1,5 @@
 import ArgumentParser
+import CLIOptions
 import CoAP
 import DeviceRegistry
 import Foundation
@@ -128,14 +129,7 @@ struct RunCommand: AsyncParsableCommand {
     @Flag(name: .customLong("no-plain"), help: "Serve DTLS only.")
     var noPlain = false
 
-    @Option(name: .customLong("cert"), help: "Gateway certificate (PEM) for certificate DTLS.")
-    var certificate: String?
-
-    @Option(name: .customLong("key"), help: "Private key of --cert (PEM).")
-    var privateKey: String?
-
-    @Option(name: .customLong("ca"), help: "CA that device certificates chain to (PEM).")
-    var ca: String?
+    @OptionGroup var certificates: ServerCertificateOptions<GatewayCertificateWording>
 
     @Option(help: "What an acknowledged reading survives: process (the gateway killed; default) or power (a power cut too: a flush per commit).")
     var durability: String?
@@ -164,10 +158,10 @@ struct RunCommand: AsyncParsableCommand {
         configuration.port = port ?? file.port ?? configuration.port
         configuration.dtlsPort = dtlsPort ?? file.dtlsPort ?? configuration.dtlsPort
         configuration.plainCoAP = noPlain ? false : (file.plain ?? true)
-        if let cert = certificate ?? file.certificate, let key = privateKey ?? file.privateKey {
-            configuration.certificate = .file(cert)
-            configuration.privateKey = .file(key)
-            configuration.trustedCA = (ca ?? file.ca).map(PEMSource.file)
+        if let files = certificates.files(certificate: file.certificate, privateKey: file.privateKey, ca: file.ca) {
+            configuration.certificate = files.certificate
+            configuration.privateKey = files.privateKey
+            configuration.trustedCA = files.trustedCA
         }
         try file.apply(to: &configuration)
         if newReadingsStore { configuration.recovery.insert(.startNewReadingsStore) }
@@ -205,6 +199,13 @@ struct RunCommand: AsyncParsableCommand {
         try await group.run()
         logger.info("gateway stopped", metadata: ["readings_stored": "\(gateway.readingsStored)"])
     }
+}
+
+/// The help texts of `coap-gateway run`'s certificate options.
+enum GatewayCertificateWording: ServerCertificateWording {
+    static let certificateHelp = "Gateway certificate (PEM) for certificate DTLS."
+    static let privateKeyHelp = "Private key of --cert (PEM)."
+    static let caHelp = "CA that device certificates chain to (PEM)."
 }
 
 struct RekeyCommand: AsyncParsableCommand {

@@ -1,4 +1,5 @@
 import ArgumentParser
+import CLIOptions
 import CoAP
 import Foundation
 import LibCrypto
@@ -36,43 +37,11 @@ struct ReportCommand: AsyncParsableCommand {
     @Option(help: "Device id: bound into every seal; the default PSK identity.")
     var device: String
 
-    @Option(name: .customLong("psk-identity"), help: "DTLS PSK identity (default: --device).")
-    var pskIdentity: String?
-
-    @Option(name: .customLong("psk-key"), help: "DTLS PSK key as text.")
-    var pskKey: String?
-
-    @Option(name: .customLong("psk-key-hex"), help: "DTLS PSK key as hex digits.")
-    var pskKeyHex: String?
-
-    @Option(name: .customLong("psk-key-file"), help: "Read the DTLS PSK key's bytes from a file.")
-    var pskKeyFile: String?
-
-    @Option(name: .customLong("cert"), help: "Client certificate (PEM file) for DTLS with certificates.")
-    var certificate: String?
-
-    @Option(name: .customLong("key"), help: "Private key of --cert (PEM file).")
-    var privateKey: String?
-
-    @Option(name: .customLong("ca"), help: "CA certificate (PEM file) the gateway's chain must lead to.")
-    var ca: String?
-
-    @Flag(help: "Accept any gateway certificate (no CA, no name check). For experiments only.")
-    var insecure = false
-
-    @Option(name: .customLong("handshake-timeout"), help: "Seconds a DTLS handshake may take.")
-    var handshakeTimeout: Double = 5
+    @OptionGroup var dtls: ClientDTLSOptions<GatewayDTLSWording>
 
     // MARK: Sealing
 
-    @Option(name: .customLong("sealing-secret-file"), help: "Device secret file (64 hex characters): seals messages and encrypts the queue.")
-    var sealingSecretFile: String?
-
-    @Option(help: "Key id to seal with, in hex (e.g. 01). Changing it rotates: queued readings are sealed with the new kid.")
-    var kid: String?
-
-    @Option(help: "COSE algorithm: 10 (AES-CCM-16-64-128, default), 1 (A128GCM) or 3 (A256GCM).")
-    var alg: Int = SealingAlgorithm.default.rawValue
+    @OptionGroup var sealing: SealingOptions
 
     @Flag(name: .customLong("no-seal"), help: "Send SenML unsealed (a --sealing-secret-file then only encrypts the queue).")
     var noSeal = false
@@ -134,42 +103,29 @@ struct ReportCommand: AsyncParsableCommand {
         }
         guard count >= 1 else { throw ValidationError("--count must be at least 1") }
         guard interval >= 0, interval.isFinite else { throw ValidationError("--interval must be 0 or more seconds") }
-        guard timeout > 0, wait >= 0, handshakeTimeout > 0 else {
+        guard timeout > 0, wait >= 0, dtls.handshakeTimeout > 0 else {
             throw ValidationError("--timeout and --handshake-timeout must be positive, --wait 0 or more")
         }
-        if noSeal && kid != nil { throw ValidationError("--no-seal and --kid exclude each other") }
-        if !noSeal && (sealingSecretFile == nil || kid == nil) {
+        if noSeal && sealing.kid != nil { throw ValidationError("--no-seal and --kid exclude each other") }
+        if !noSeal && (sealing.sealingSecretFile == nil || sealing.kid == nil) {
             throw ValidationError("give --sealing-secret-file FILE and --kid HEX to seal, or --no-seal")
         }
-        if queue != nil && sealingSecretFile == nil {
+        if queue != nil && sealing.sealingSecretFile == nil {
             throw ValidationError("--queue keeps readings encrypted under a key derived from the device secret: give --sealing-secret-file")
         }
-        if let kid { _ = try Self.parseKid(kid) }
-        guard SealingAlgorithm(rawValue: alg) != nil else { throw ValidationError("--alg must be 10, 1 or 3") }
+        try sealing.check()
         guard QueueOverflowPolicy(rawValue: whenFull) != nil else { throw ValidationError("--when-full must be drop-oldest or refuse-new") }
         guard queueCapacity >= 1 else { throw ValidationError("--queue-capacity must be at least 1") }
         guard ["cbor", "json"].contains(format) else { throw ValidationError("--format must be cbor or json") }
-        let keys = [pskKey, pskKeyHex, pskKeyFile].compactMap { $0 }
-        if keys.count > 1 { throw ValidationError("give one of --psk-key, --psk-key-hex, --psk-key-file") }
-        if pskIdentity != nil && keys.isEmpty { throw ValidationError("--psk-identity needs a key (--psk-key, --psk-key-hex or --psk-key-file)") }
-        if !keys.isEmpty && (certificate != nil || privateKey != nil || ca != nil || insecure) {
-            throw ValidationError("use PSK or certificates, not both")
-        }
-        if (certificate == nil) != (privateKey == nil) { throw ValidationError("--cert and --key go together") }
+        // Without --psk-identity, a key goes with the device id.
+        try dtls.check(keyNeedsIdentity: false)
         let uri: CoAPURI
         do { uri = try CoAPURI(gateway) } catch { throw ValidationError(error.message) }
-        let hasCredentials = !keys.isEmpty || certificate != nil || ca != nil || insecure
+        let hasCredentials = dtls.givesCredentials
         if uri.isSecure && !hasCredentials {
             throw ValidationError("a coaps:// gateway needs --psk-key/--psk-key-hex/--psk-key-file or --cert/--key/--ca")
         }
         if !uri.isSecure && hasCredentials { throw ValidationError("DTLS credentials were given but the gateway is coap://; use coaps://") }
-    }
-
-    static func parseKid(_ text: String) throws -> [UInt8] {
-        guard let bytes = try? Hex.decode(text), (1...64).contains(bytes.count) else {
-            throw ValidationError("--kid must be 1 to 64 bytes in hex (e.g. 01)")
-        }
-        return bytes
     }
 
     /// The reporter's configuration from the arguments. Throws ``CLIFailure`` with status 64 for
@@ -179,21 +135,19 @@ struct ReportCommand: AsyncParsableCommand {
         let dtls: DTLSClientConfiguration?
         do throws(CoAPError) {
             uri = try CoAPURI(gateway)
-            dtls = try dtlsConfiguration()
+            dtls = try self.dtls.configuration(defaultIdentity: device)
         } catch {
             throw CLIFailure(error.message, exitCode: NodeCLI.usageStatus)
         }
-        var secret: DeviceSecret?
-        if let sealingSecretFile {
-            do {
-                secret = try DeviceSecret(contentsOfFile: sealingSecretFile)
-            } catch let error as SealingError {
-                throw CLIFailure(error.message, exitCode: NodeCLI.usageStatus)
-            }
+        let secret: DeviceSecret?
+        do {
+            secret = try sealing.secret()
+        } catch let error as SealingError {
+            throw CLIFailure(error.message, exitCode: NodeCLI.usageStatus)
         }
         var configuration = NodeReporter.Configuration(gateway: uri, deviceID: device, dtls: dtls)
-        if !noSeal, let secret, let kid {
-            configuration.sealing = .init(secret: secret, kid: try Self.parseKid(kid), algorithm: SealingAlgorithm(rawValue: alg) ?? .default)
+        if !noSeal, let secret, let kid = try sealing.kidBytes() {
+            configuration.sealing = .init(secret: secret, kid: kid, algorithm: sealing.algorithm)
         }
         configuration.storageSecret = secret
         configuration.queueDirectory = queue
@@ -208,26 +162,6 @@ struct ReportCommand: AsyncParsableCommand {
         // numbers a run leaves unused, hence the Partial IV, small.
         configuration.sequenceReservation = stdin ? 32 : UInt64(min(max(count + 2, 4), 256))
         return configuration
-    }
-
-    private func dtlsConfiguration() throws(CoAPError) -> DTLSClientConfiguration? {
-        let handshake = Duration.milliseconds(Int64(handshakeTimeout * 1000))
-        let keys = [pskKey, pskKeyHex, pskKeyFile].compactMap { $0 }
-        if !keys.isEmpty {
-            let key: PSKKey
-            if let pskKey { key = try PSKKey(text: pskKey) }
-            else if let pskKeyHex { key = try PSKKey(hex: pskKeyHex) }
-            else { key = try PSKKey(contentsOfFile: pskKeyFile ?? "") }
-            return try .psk(identity: pskIdentity ?? device, key: key, handshakeTimeout: handshake)
-        }
-        if certificate != nil || ca != nil || insecure {
-            return .certificate(
-                PKIClientCredentials(
-                    certificate: certificate.map(PEMSource.file), privateKey: privateKey.map(PEMSource.file),
-                    trustedCA: ca.map(PEMSource.file), insecure: insecure),
-                handshakeTimeout: handshake)
-        }
-        return nil
     }
 
     /// `$XDG_STATE_HOME/coap-node/DEVICE`, or `~/.local/state/coap-node/DEVICE`.
@@ -285,7 +219,7 @@ struct ReportCommand: AsyncParsableCommand {
         }
         if stdin {
             var lineNumber = 0
-            for await line in StandardInputLines.stream() {
+            for await line in try StandardInputLines.stream() {
                 lineNumber += 1
                 do {
                     guard let records = try ReadingParser.parseLine(line) else { continue }

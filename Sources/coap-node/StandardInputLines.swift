@@ -1,18 +1,16 @@
-import Foundation
+import Platform
 
-/// The lines of standard input as an `AsyncStream`, read by a dedicated thread so that a blocking
-/// read never holds one of the cooperative pool's threads.
+/// The lines of standard input as an `AsyncStream`, read by a thread of its own so that a blocking
+/// read never holds one of the cooperative pool's threads. The thread ends at end of input.
 enum StandardInputLines {
-    static func stream() -> AsyncStream<String> {
+    static func stream() throws(OwnedThread.StartFailure) -> AsyncStream<String> {
         let (stream, continuation) = AsyncStream<String>.makeStream(bufferingPolicy: .unbounded)
-        let thread = Thread {
+        try OwnedThread().start(name: "coap-node.stdin") {
             while let line = readLine(strippingNewline: true) {
                 continuation.yield(line)
             }
             continuation.finish()
         }
-        thread.name = "coap-node.stdin"
-        thread.start()
         return stream
     }
 }

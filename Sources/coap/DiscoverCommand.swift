@@ -1,4 +1,5 @@
 import ArgumentParser
+import CLIOptions
 import CoAP
 
 struct DiscoverCommand: AsyncParsableCommand {
@@ -20,11 +21,15 @@ struct DiscoverCommand: AsyncParsableCommand {
     var verbose = false
 
     @OptionGroup(title: "DTLS (coaps://)")
-    var security: SecurityOptions
+    var security: ClientDTLSOptions<RequestDTLSWording>
+
+    func validate() throws {
+        try security.check()
+    }
 
     func run() async throws {
         try await CLI.run("discover") {
-            let client = try CoAPClient(configuration: .init(dtls: try security.configuration()), logger: CLI.logger(verbose: verbose))
+            let client = try CoAPClient(configuration: .init(dtls: try security.checkedConfiguration()), logger: CLI.logger(verbose: verbose))
             defer { client.shutdown() }
             var target = try CoAPURI(uri)
             target.pathSegments = [".well-known", "core"]

@@ -1,4 +1,5 @@
 import ArgumentParser
+import CLIOptions
 import CoAP
 import Foundation
 
@@ -35,9 +36,10 @@ struct RequestOptions: ParsableArguments {
     var blockSize: Int?
 
     @OptionGroup(title: "DTLS (coaps://)")
-    var security: SecurityOptions
+    var security: ClientDTLSOptions<RequestDTLSWording>
 
     func validate() throws {
+        try security.check()
         if payload != nil && payloadFile != nil {
             throw ValidationError("give --payload or --payload-file, not both")
         }
@@ -66,6 +68,6 @@ struct RequestOptions: ParsableArguments {
     var timeoutDuration: Duration { .milliseconds(Int64(timeout * 1000)) }
 
     func clientConfiguration() throws -> CoAPClient.Configuration {
-        CoAPClient.Configuration(requestTimeout: timeoutDuration, blockSize: blockSize, dtls: try security.configuration())
+        CoAPClient.Configuration(requestTimeout: timeoutDuration, blockSize: blockSize, dtls: try security.checkedConfiguration())
     }
 }

@@ -4,14 +4,14 @@ import Foundation
 import LibCrypto
 import Sealing
 
-/// `coap seal`: stdin → one sealed payload (COSE_Encrypt0, DESIGN.md "Sealed payload format") on stdout.
+/// `coap seal`: stdin → one sealed payload (COSE_Encrypt0, docs/sealed-format.md) on stdout.
 struct SealCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "seal",
         abstract: "Seal stdin into a COSE_Encrypt0 message (a sealed payload) on stdout.",
         discussion: """
-            The key and Base IV of --kid are derived from the device secret (HKDF-SHA256, DESIGN.md \
-            "Sealed payload format"); --device is bound into the message (external AAD) and must be \
+            The key and Base IV of --kid are derived from the device secret (HKDF-SHA256, \
+            docs/sealed-format.md in the SecureCoAP repository); --device is bound into the message (external AAD) and must be \
             given again to open it. --seq is the Partial IV: this one-shot tool keeps no state, so \
             never seal two messages with the same --kid and --seq.
 

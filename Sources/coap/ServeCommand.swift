@@ -76,38 +76,9 @@ struct ServeCommand: AsyncParsableCommand {
                 }
             }
             defer { ticker.cancel() }
-            let signal = await ServeCommand.waitForTerminationSignal()
+            var signals = TerminationSignals.stream().makeAsyncIterator()
+            let signal = await signals.next() ?? SIGTERM
             ServeState.log("stopping on signal \(signal)")
-        }
-    }
-
-    /// Waits for SIGINT or SIGTERM (their default action is replaced for the rest of the process).
-    static func waitForTerminationSignal() async -> Int32 {
-        let received = Locked<(signal: Int32?, waiter: CheckedContinuation<Int32, Never>?)>((nil, nil))
-        let sources = [SIGINT, SIGTERM].map { signo in
-            #if canImport(Darwin)
-            signal(signo, SIG_IGN)
-            #endif
-            let source = DispatchSource.makeSignalSource(signal: signo, queue: .global())
-            source.setEventHandler {
-                let waiter = received.withLock { state -> CheckedContinuation<Int32, Never>? in
-                    guard state.signal == nil else { return nil }
-                    state.signal = signo
-                    defer { state.waiter = nil }
-                    return state.waiter
-                }
-                waiter?.resume(returning: signo)
-            }
-            source.resume()
-            return source
-        }
-        defer { sources.forEach { $0.cancel() } }
-        return await withCheckedContinuation { continuation in
-            let already = received.withLock { state -> Int32? in
-                if state.signal == nil { state.waiter = continuation }
-                return state.signal
-            }
-            if let already { continuation.resume(returning: already) }
         }
     }
 }
@@ -151,7 +122,7 @@ final class ServeState: Sendable {
             guard let value = store.withLock({ $0[request.parameters["key"] ?? ""] }) else { return .status(.notFound) }
             return CoAPResponse(code: .content, payload: value, contentFormat: request.contentFormat)
         }
-        let write: CoAPRouter.SynchronousHandler = { request in
+        let write: CoAPRouter.Handler = { request in
             let key = request.parameters["key"] ?? ""
             let existed = store.withLock { s in
                 defer { s[key] = request.payload }
@@ -186,17 +157,17 @@ final class ServeState: Sendable {
         return router
     }
 
-    /// Adds a route whose handler runs on the loop thread (answered in the ACK), logged with -v.
+    /// Adds a route, logged with -v.
     private func on(
         _ router: inout CoAPRouter, _ method: CoAPMethod, _ path: String, _ attributes: CoAPResourceAttributes? = nil,
-        handler: @escaping CoAPRouter.SynchronousHandler
+        handler: @escaping CoAPRouter.Handler
     ) {
         guard verbose else {
-            router.on(method, path, attributes: attributes, synchronous: handler)
+            router.on(method, path, attributes: attributes, handler)
             return
         }
-        router.on(method, path, attributes: attributes, synchronous: { request in
-            let response = try handler(request)
+        router.on(method, path, attributes: attributes) { request in
+            let response = try await handler(request)
             var line = "\(request.method) \(request.path)"
             if !request.query.isEmpty { line += "?" + request.query.joined(separator: "&") }
             if let observe = request.options.observe { line += " observe=\(observe)" }
@@ -206,85 +177,6 @@ final class ServeState: Sendable {
             if let identity = request.identity { line += " (\(identity))" }
             Self.log(line + " -> \(response.code)")
             return response
-        })
-    }
-}
-
-/// The server's DTLS credentials: PSK identities and keys, and/or a certificate.
-struct ServerSecurityOptions: ParsableArguments {
-    @Option(name: .customLong("psk"), help: "A client's PSK identity and key as text, ID:KEY (split at the first colon); repeat for more clients.")
-    var psk: [String] = []
-
-    @Option(name: .customLong("psk-identity"), help: "A client's PSK identity; its key comes from --psk-key, --psk-key-hex or --psk-key-file.")
-    var pskIdentity: String?
-
-    @Option(name: .customLong("psk-key"), help: "The key of --psk-identity as text.")
-    var pskKey: String?
-
-    @Option(name: .customLong("psk-key-hex"), help: "The key of --psk-identity as hex digits.")
-    var pskKeyHex: String?
-
-    @Option(name: .customLong("psk-key-file"), help: "Read the key of --psk-identity from a file.")
-    var pskKeyFile: String?
-
-    @Option(name: .customLong("psk-hint"), help: "PSK identity hint sent to clients (none by default).")
-    var pskHint = ""
-
-    @Option(name: .customLong("cert"), help: "Server certificate (PEM file).")
-    var certificate: String?
-
-    @Option(name: .customLong("key"), help: "Private key of --cert (PEM file).")
-    var privateKey: String?
-
-    @Option(name: .customLong("ca"), help: "CA certificate (PEM file) client certificates must lead to.")
-    var ca: String?
-
-    @Flag(name: .customLong("require-client-cert"), help: "Refuse clients without a certificate from --ca (mutual authentication).")
-    var requireClientCertificate = false
-
-    @Option(name: .customLong("handshake-timeout"), help: "Seconds a client's DTLS handshake may take before it is reported as failed.")
-    var handshakeTimeout: Double = 10
-
-    var enabled: Bool { !psk.isEmpty || pskIdentity != nil || certificate != nil }
-
-    func validate() throws {
-        try SecurityOptions.validatePSKKeyOptions(identity: pskIdentity, keys: [pskKey, pskKeyHex, pskKeyFile])
-        for entry in psk where !entry.contains(":") || entry.hasPrefix(":") || entry.hasSuffix(":") {
-            throw ValidationError("--psk takes ID:KEY, both non-empty")
         }
-        if (certificate == nil) != (privateKey == nil) { throw ValidationError("--cert and --key go together") }
-        if certificate == nil && (ca != nil || requireClientCertificate) { throw ValidationError("--ca and --require-client-cert need --cert and --key") }
-        if requireClientCertificate && ca == nil { throw ValidationError("--require-client-cert needs --ca") }
-        guard handshakeTimeout > 0 else { throw ValidationError("--handshake-timeout must be positive") }
-    }
-
-    /// The DTLS set-up, or nil when no credentials were given.
-    func configuration(onHandshake: @escaping @Sendable (DTLSHandshakeEvent) -> Void) throws -> DTLSServerConfiguration? {
-        guard enabled else { return nil }
-        var keys: [PSKIdentity: PSKKey] = [:]
-        do throws(CoAPError) {
-            for entry in psk {
-                let colon = entry.firstIndex(of: ":")!
-                keys[try PSKIdentity(String(entry[..<colon]))] = try PSKKey(text: String(entry[entry.index(after: colon)...]))
-            }
-            if let pskIdentity {
-                keys[try PSKIdentity(pskIdentity)] = try SecurityOptions.loadPSKKey(text: pskKey, hex: pskKeyHex, file: pskKeyFile)
-            }
-        } catch {
-            throw CLIFailure(error.message, exitCode: CLI.usageStatus)
-        }
-        var configuration = DTLSServerConfiguration(
-            handshakeTimeout: .milliseconds(Int64(handshakeTimeout * 1000)), onHandshake: onHandshake)
-        if !keys.isEmpty {
-            let table = keys
-            configuration.psk = .init(hint: pskHint) { identity, _ in table[identity] }
-        }
-        if let certificate, let privateKey {
-            configuration.pki = .init(
-                certificate: .file(certificate), privateKey: .file(privateKey), trustedCA: ca.map(PEMSource.file),
-                requireClientCertificate: requireClientCertificate,
-                identify: { certificate, _ in certificate.commonName.isEmpty ? certificate.sha256Fingerprint : certificate.commonName })
-        }
-        return configuration
     }
 }

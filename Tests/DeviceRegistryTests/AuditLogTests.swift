@@ -1,6 +1,7 @@
 import DeviceRegistry
 import Foundation
 import Testing
+import TestSupport
 
 @Suite("Audit log")
 struct AuditLogTests {
@@ -125,7 +126,7 @@ struct AuditLogTests {
         let registry = try Fixtures.sqliteRegistry(in: directory, pollInterval: 0.05)
         defer { registry.close() }
         registry.recordSecurityEvent(SecurityEvent(kind: .handshakeFailure, identity: "bad\u{1}id", address: "198.51.100.7:40000"))
-        #expect(try await Fixtures.eventually { try registry.auditEntries().contains { $0.action == .handshakeFailure } })
+        #expect(try await TestSupport.eventually(timeout: 5) { try registry.auditEntries().contains { $0.action == .handshakeFailure } })
         let entry = try #require(try registry.auditEntries().last)
         #expect(entry.detail.contains("198.51.100.7:40000"))
         #expect(entry.detail.contains("bad\\x1id"))

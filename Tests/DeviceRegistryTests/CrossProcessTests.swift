@@ -1,6 +1,7 @@
 import DeviceRegistry
 import Foundation
 import Testing
+import TestSupport
 
 /// Several writers and readers on one database file: other processes (the CLI) and other
 /// registry instances.
@@ -14,16 +15,16 @@ struct CrossProcessTests {
             writer.close()
             reader.close()
         }
-        let changes = TestBox<[Set<String>]>([])
+        let changes = TestLocked<[Set<String>]>([])
         reader.onChange { change in changes.update { $0.append(change.deviceIDs) } }
 
         try writer.addDevice(id: "dev-1")
         try writer.addPSK(deviceID: "dev-1", identity: "dev-1", key: Fixtures.key(1, 2, 3))
-        #expect(await Fixtures.eventually { reader.pskKey(forIdentity: "dev-1") != nil })
+        #expect(await TestSupport.eventually(timeout: 5) { reader.pskKey(forIdentity: "dev-1") != nil })
 
         try writer.setStatus(.suspended, for: "dev-1")
-        #expect(await Fixtures.eventually { reader.pskKey(forIdentity: "dev-1") == nil })
-        #expect(await Fixtures.eventually { changes.get().last == ["dev-1"] })
+        #expect(await TestSupport.eventually(timeout: 5) { reader.pskKey(forIdentity: "dev-1") == nil })
+        #expect(await TestSupport.eventually(timeout: 5) { changes.get().last == ["dev-1"] })
         #expect(changes.get().allSatisfy { $0 == ["dev-1"] })
     }
 
@@ -35,14 +36,14 @@ struct CrossProcessTests {
         try gateway.addDevice(id: "dev-1")
         try gateway.addPSK(deviceID: "dev-1", identity: "dev-1", key: Fixtures.key(7))
         try gateway.allow(deviceID: "dev-1", "POST /readings")
-        let suspended = TestBox<Bool>(false)
+        let suspended = TestLocked<Bool>(false)
         gateway.onChange { change in
             if change.deviceIDs.contains("dev-1") && gateway.device("dev-1")?.status == .suspended { suspended.update { $0 = true } }
         }
 
         let result = try await ChildProcess.run(try ChildProcess.registryTool(), ["suspend", "dev-1", "--db", database])
         #expect(result.status == 0, "\(result)")
-        #expect(await Fixtures.eventually { suspended.get() })
+        #expect(await TestSupport.eventually(timeout: 5) { suspended.get() })
         #expect(gateway.pskKey(forIdentity: "dev-1") == nil)
         #expect(!gateway.isAllowed(deviceID: "dev-1", method: "POST", path: "/readings"))
     }
@@ -65,10 +66,10 @@ struct CrossProcessTests {
             _ = local.pskKey(forIdentity: "cli-\(index)")
         }
         for child in children {
-            let result = try await child.wait(timeout: 120)
+            let result = await child.wait(timeout: 120)
             #expect(result.status == 0, "\(result)")
         }
-        #expect(await Fixtures.eventually { (0..<6).allSatisfy { local.pskKey(forIdentity: "cli-\($0)") != nil } })
+        #expect(await TestSupport.eventually(timeout: 5) { (0..<6).allSatisfy { local.pskKey(forIdentity: "cli-\($0)") != nil } })
         #expect(try local.devices().count == 12)
         let entries = try local.auditEntries()
         #expect(entries.map(\.sequence) == Array(1...Int64(entries.count)))
@@ -94,7 +95,7 @@ struct CrossProcessTests {
             gateway.close()
             other.close()
         }
-        #expect(try await Fixtures.eventually { try other.storedDevice("dev-1").lastSeen != nil })
+        #expect(try await TestSupport.eventually(timeout: 5) { try other.storedDevice("dev-1").lastSeen != nil })
         let stored = try #require(try other.storedDevice("dev-1").lastSeen)
         #expect(abs(stored.timeIntervalSince(seen)) < 0.01)
         // A last-seen write is not an audited change.

@@ -1,6 +1,7 @@
 import DeviceRegistry
 import Foundation
 import Testing
+import TestSupport
 
 @Suite("DeviceRegistry lookups")
 struct DeviceRegistryTests {
@@ -192,17 +193,17 @@ struct DeviceRegistryTests {
         let directory = try TemporaryDirectory()
         let registry = try Fixtures.sqliteRegistry(in: directory)
         defer { registry.close() }
-        let changes = TestBox<[RegistryChange]>([])
+        let changes = TestLocked<[RegistryChange]>([])
         registry.onChange { change in changes.update { $0.append(change) } }
 
         try registry.addDevice(id: "dev-1")
         try registry.addDevice(id: "dev-2")
         try registry.setStatus(.suspended, for: "dev-2")
-        #expect(await Fixtures.eventually { changes.get().count == 3 })
+        #expect(await TestSupport.eventually(timeout: 5) { changes.get().count == 3 })
         #expect(changes.get().map(\.deviceIDs) == [["dev-1"], ["dev-2"], ["dev-2"]])
 
         try registry.allow(deviceID: nil, "GET /fw/**")
-        #expect(await Fixtures.eventually { changes.get().count == 4 })
+        #expect(await TestSupport.eventually(timeout: 5) { changes.get().count == 4 })
         #expect(changes.get().last?.deviceIDs == [])
     }
 }

@@ -1,6 +1,7 @@
 import DeviceRegistry
 import Foundation
 import Testing
+import TestSupport
 
 /// The behaviour every ``DeviceStore`` must have, checked on both implementations.
 @Suite("DeviceStore contract")

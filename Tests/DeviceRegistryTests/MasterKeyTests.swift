@@ -1,6 +1,7 @@
 import DeviceRegistry
 import Foundation
 import Testing
+import TestSupport
 
 @Suite("Master key file")
 struct MasterKeyTests {

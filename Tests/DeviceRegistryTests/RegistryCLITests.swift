@@ -1,6 +1,7 @@
 import DeviceRegistry
 import Foundation
 import Testing
+import TestSupport
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -282,13 +283,13 @@ struct RegistryCLITests {
             try ChildProcess.sqliteShell(), [database],
             stdin: "BEGIN IMMEDIATE;\nINSERT INTO registry_meta (key, value) VALUES ('holder', 'x');\nSELECT 'locked';\n.shell sleep 20\nROLLBACK;\n")
         // Wait until it holds the lock (its stdout says so).
-        #expect(await Fixtures.eventually { ((try? String(contentsOfFile: holder.outPath, encoding: .utf8)) ?? "").contains("locked") })
+        #expect(await TestSupport.eventually(timeout: 5) { ((try? String(contentsOfFile: holder.outPath, encoding: .utf8)) ?? "").contains("locked") })
         let result = try await cli("add", "dev-1", "--generate-psk", "--busy-timeout", "0.2")
         #expect(result.status == 1)
         #expect(result.stderr.contains("locked"))
         #expect(!result.stdout.contains("--psk-key-hex"))
         kill(holder.pid, SIGKILL)
-        _ = try await holder.wait(timeout: 30)
+        _ = await holder.wait(timeout: 30)
         let registry = try openRegistry()
         #expect(try registry.devices().isEmpty)
         #expect(try registry.verifyAuditLog().isIntact)

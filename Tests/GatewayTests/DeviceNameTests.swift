@@ -6,12 +6,12 @@ import Testing
 @Suite struct DeviceNameTests {
     @Test func aNameIsTheDevicesOnlyAsItsIdOrItsIdThenASeparator() {
         for own in ["node-1", "node-1/", "node-1/temp", "node-1:temp", "node-1/a/b"] {
-            #expect(ReadingIngestor.isOwn(name: own, of: "node-1"), "\(own)")
+            #expect(ReadingParser.isOwn(name: own, of: "node-1"), "\(own)")
         }
         // A longer id that starts with this one is another device.
         for other in ["node-10", "node-10/temp", "node-1x", "node-", "node", "", "/node-1", "Node-1/temp"] {
-            #expect(!ReadingIngestor.isOwn(name: other, of: "node-1"), "\(other)")
+            #expect(!ReadingParser.isOwn(name: other, of: "node-1"), "\(other)")
         }
-        #expect(ReadingIngestor.isOwn(name: "nöde/t", of: "nöde"))
+        #expect(ReadingParser.isOwn(name: "nöde/t", of: "nöde"))
     }
 }

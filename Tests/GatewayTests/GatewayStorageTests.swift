@@ -102,7 +102,7 @@ import Testing
         let path = directory + "/readings.db", key = try SecureBytes.random(count: 32)
         let logger = Logger(label: "test")
         do {
-            let storage = try GatewayStorage(readingsPath: path, masterKey: key, durability: .processCrash, recovery: [], encryptsContent: true, logger: logger)
+            let storage = try GatewayStorage(readingsPath: path, masterKey: key, durability: .processCrash, recovery: [], logger: logger)
             storage.close()
         }
         // The readings (and their copy of the window) committed; the replay state's commit lost.
@@ -111,7 +111,7 @@ import Testing
         let readings = try ReadingsStore(path: path, masterKey: key)
         try readings.append(device: "node-1", time: 1, measurements: [SenMLMeasurement(name: "node-1/t", value: 1, time: 1)],
                             replay: ([0x07], window))
-        let storage = try GatewayStorage(readingsPath: path, masterKey: key, durability: .processCrash, recovery: [], encryptsContent: true, logger: logger)
+        let storage = try GatewayStorage(readingsPath: path, masterKey: key, durability: .processCrash, recovery: [], logger: logger)
         defer { storage.close() }
         #expect(try storage.replay.windows()[[0x07]]?.isFresh(5) == false)
         #expect(try storage.replay.binding()?.commits == 1)

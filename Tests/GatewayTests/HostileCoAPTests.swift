@@ -5,6 +5,7 @@ import LibCrypto
 import Sealing
 import SenML
 import Testing
+import TestSupport
 
 /// Plain-CoAP attacks on the gateway on loopback: the attacker on 127.0.0.2, devices on 127.0.0.1.
 @Suite(.serialized, .timeLimit(.minutes(2))) struct HostileCoAPTests {
@@ -32,7 +33,7 @@ import Testing
         var codes: [UInt8: Int] = [:]
         let started = ContinuousClock.now
         func collect(for seconds: Double) async throws {
-            let received = try await offThePool {
+            let received = try await TestSupport.offThePool {
                 var all: [[UInt8]] = []
                 while let answer = attacker.receive(within: seconds) { all.append(answer) }
                 return all

@@ -7,6 +7,7 @@ import Sealing
 import SenML
 import Testing
 import Platform
+import TestSupport
 
 /// The gateway's DTLS endpoint under attack on loopback: the attacker on 127.0.0.2, devices on
 /// 127.0.0.1. Each test also prints how the devices fared during the attack.
@@ -53,7 +54,7 @@ import Platform
         let attacker = HostilePeer()
         // Far more first ClientHellos, each from a port of its own, than libcoap would keep
         // sessions for (100), and then a steady stream while devices connect.
-        let challenged = try await offThePool { try attacker.floodClientHellos(300, toPort: port, wait: 1) }
+        let challenged = try await TestSupport.offThePool { try attacker.floodClientHellos(300, toPort: port, wait: 1) }
         #expect(challenged >= 290, "each first ClientHello is answered with a cookie (\(challenged) of 300)")
         // About 2,000 a second: 400 times what kept libcoap's port closed, without taking the
         // CPUs from the other tests running meanwhile.
@@ -62,7 +63,7 @@ import Platform
             usleep(25_000)
         }
         let result = await newSessions(f, count: 20)
-        let flooded = try await offThePool { stop() } * 50 + 300
+        let flooded = try await TestSupport.offThePool { stop() } * 50 + 300
         print("cookieless flood: \(flooded) ClientHellos; new devices \(result.succeeded)/20 connected, median \(result.medianMs) ms")
         #expect(result.succeeded == 20, "every new device got in during the flood")
         let stats = try #require(f.gateway.dtlsStatistics)
@@ -81,7 +82,7 @@ import Platform
         let port = f.gateway.dtlsPort!
         let attacker = HostilePeer()
         // More half-open handshakes than libcoap's 100: the cookie exchange done, then silence.
-        let (started, sockets) = try await offThePool { try attacker.openHalfOpenHandshakes(120, toPort: port) }
+        let (started, sockets) = try await TestSupport.offThePool { try attacker.openHalfOpenHandshakes(120, toPort: port) }
         #expect(started == 16, "the attacker's address holds at most 16 handshakes at once (it got \(started))")
         let result = await newSessions(f, count: 10)
         print("half-open flood: \(started) of 120 handshakes held; new devices \(result.succeeded)/10 connected, median \(result.medianMs) ms")
@@ -105,7 +106,7 @@ import Platform
         #expect(lines > 0 && lines <= 8, "\(lines) lines for \(started) abandoned handshakes: \(log.all.map(\.message))")
         _ = sockets
         // Once the attacker is gone, its address holds nothing and gets handshakes again.
-        let again = try await offThePool { try attacker.openHalfOpenHandshakes(1, toPort: port) }
+        let again = try await TestSupport.offThePool { try attacker.openHalfOpenHandshakes(1, toPort: port) }
         #expect(again.started == 1)
     }
 

@@ -1,8 +1,4 @@
-import Dispatch
-import Foundation
-#if canImport(Glibc)
-import Glibc
-#endif
+import TestSupport
 
 /// An attacker on loopback: UDP sockets bound to an address of its own (127.0.0.2 by default, so
 /// that per-address caps and throttles tell it from the devices on 127.0.0.1), sending hand-made
@@ -11,50 +7,7 @@ struct HostilePeer {
     var address = "127.0.0.2"
 
     /// A UDP socket bound to the attacker's address on a port of its own.
-    final class Socket: @unchecked Sendable {
-        // @unchecked: one test thread uses it; the descriptor is closed once.
-        let fd: Int32
-
-        init(address: String) throws {
-            fd = Glibc.socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
-            guard fd >= 0 else { throw HostileError("socket failed") }
-            var local = sockaddr_in()
-            local.sin_family = sa_family_t(AF_INET)
-            local.sin_addr.s_addr = inet_addr(address)
-            let bound = withUnsafePointer(to: &local) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-            }
-            guard bound == 0 else {
-                Glibc.close(fd)
-                throw HostileError("cannot bind \(address)")
-            }
-        }
-
-        deinit { Glibc.close(fd) }
-
-        func send(_ bytes: [UInt8], toPort port: UInt16) {
-            var to = sockaddr_in()
-            to.sin_family = sa_family_t(AF_INET)
-            to.sin_addr.s_addr = inet_addr("127.0.0.1")
-            to.sin_port = port.bigEndian
-            _ = withUnsafePointer(to: &to) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { sa in
-                    bytes.withUnsafeBytes { sendto(fd, $0.baseAddress, $0.count, 0, sa, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-                }
-            }
-        }
-
-        /// The next datagram within `seconds`, or nil.
-        func receive(within seconds: Double) -> [UInt8]? {
-            var pfd = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
-            guard poll(&pfd, 1, Int32(seconds * 1000)) == 1 else { return nil }
-            var buffer = [UInt8](repeating: 0, count: 4096)
-            let n = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
-            return n > 0 ? Array(buffer.prefix(n)) : nil
-        }
-    }
-
-    func socket() throws -> Socket { try Socket(address: address) }
+    func socket() throws -> UDPSocket { try UDPSocket(bindingTo: address) }
 
     // MARK: DTLS
 
@@ -96,7 +49,7 @@ struct HostilePeer {
     /// Sends `count` first ClientHellos, each from a port of its own: what spoofed sources do.
     /// Returns how many HelloVerifyRequests came back within `wait` seconds.
     func floodClientHellos(_ count: Int, toPort port: UInt16, wait: Double = 0) throws -> Int {
-        var sockets: [Socket] = []
+        var sockets: [UDPSocket] = []
         for _ in 0..<count {
             let s = try socket()
             s.send(Self.clientHello(), toPort: port)
@@ -109,7 +62,7 @@ struct HostilePeer {
     /// Opens `count` half-open handshakes at once: each does the cookie exchange, gets the
     /// server's first flight, and is abandoned. Returns how many got that far (the sockets stay
     /// open, silent).
-    func openHalfOpenHandshakes(_ count: Int, toPort port: UInt16) throws -> (started: Int, sockets: [Socket]) {
+    func openHalfOpenHandshakes(_ count: Int, toPort port: UInt16) throws -> (started: Int, sockets: [UDPSocket]) {
         let sockets = try (0..<count).map { _ in try socket() }
         for s in sockets { s.send(Self.clientHello(), toPort: port) }
         for s in sockets {
@@ -132,17 +85,4 @@ struct HostilePeer {
         d += [0xFF] + payload
         return d
     }
-}
-
-/// Runs blocking work (sockets, poll) on a thread of its own: the cooperative pool is shared with
-/// every other test, and a pool thread blocked in `poll` stalls them.
-func offThePool<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
-    try await withCheckedThrowingContinuation { continuation in
-        DispatchQueue.global().async { continuation.resume(with: Result { try body() }) }
-    }
-}
-
-struct HostileError: Error, CustomStringConvertible {
-    var description: String
-    init(_ description: String) { self.description = description }
 }

@@ -5,6 +5,7 @@ import LibCrypto
 import Sealing
 import SenML
 import Testing
+import TestSupport
 
 /// Readings at rest: nothing readable without the keys, edits detected, keys replaceable.
 @Suite struct ReadingsStoreTests {
@@ -119,7 +120,7 @@ import Testing
             UPDATE readings SET time = time + 3600 WHERE id = 2;
             UPDATE readings SET content = (SELECT content FROM readings WHERE id = 4), nonce = (SELECT nonce FROM readings WHERE id = 4) WHERE id = 3;
             """
-        let shell = try ChildProcessRunner.run("/usr/bin/sqlite3", [path, sql])
+        let shell = try ChildProcess("/usr/bin/sqlite3", [path, sql]).waitBlocking()
         #expect(shell == 0)
         let store = try ReadingsStore(path: path, masterKey: key)
         let result = try store.readings(device: "node-9")
@@ -226,7 +227,7 @@ extension ReadingsStoreTests {
             for t in 0..<30 { try store.append(device: "node-9", time: Double(t), measurements: Self.measurements) }
         }
         let edit = "UPDATE readings SET content = substr(content, 1, 5) || X'FF' || substr(content, 7) WHERE id <= 10;"
-        #expect(try ChildProcessRunner.run("/usr/bin/sqlite3", [path, edit]) == 0)
+        #expect(try ChildProcess("/usr/bin/sqlite3", [path, edit]).waitBlocking() == 0)
         let store = try ReadingsStore(path: path, masterKey: key)
         #expect(try store.rekey(batchSize: 10) == 20)
         let after = try store.readings(device: "node-9", limit: 100)
@@ -252,24 +253,11 @@ extension ReadingsStoreTests {
             CREATE INDEX readings_by_device_time ON readings (device, time);
             DELETE FROM grdb_migrations WHERE identifier = 'v2-bulk-device-index';
             """
-        #expect(try ChildProcessRunner.run("/usr/bin/sqlite3", [path, downgrade]) == 0)
+        #expect(try ChildProcess("/usr/bin/sqlite3", [path, downgrade]).waitBlocking() == 0)
         let store = try ReadingsStore(path: path, masterKey: key)
         #expect(try store.readings(device: "node-9", since: 10, limit: 100).readings.map(\.id) == before)
         #expect(before == Array(stride(from: 11, through: 29, by: 2)))
         try store.append(device: "node-9", time: 30, measurements: Self.measurements)
         #expect(try store.readings(device: "node-9", since: 28, limit: 100).readings.map(\.id) == [29, 31])
-    }
-}
-
-/// Runs a tool to completion (short-lived, so a blocking wait is fine here).
-enum ChildProcessRunner {
-    static func run(_ path: String, _ arguments: [String]) throws -> Int32 {
-        var pid: pid_t = 0
-        let argv = ([path] + arguments).map { strdup($0) } + [nil]
-        defer { argv.forEach { free($0) } }
-        guard posix_spawn(&pid, path, nil, nil, argv, environ) == 0 else { return -1 }
-        var status: Int32 = 0
-        waitpid(pid, &status, 0)
-        return (status >> 8) & 0xff
     }
 }

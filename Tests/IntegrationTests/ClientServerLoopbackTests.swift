@@ -2,6 +2,7 @@ import CoAP
 import Foundation
 import Logging
 import Testing
+import TestSupport
 import Platform
 
 /// Our client against our server on loopback.
@@ -24,15 +25,23 @@ import Platform
         #expect(response.contentFormat == .textPlain)
     }
 
-    @Test func suspendingHandlerGetsASeparateResponse() async throws {
+    @Test func aHandlerThatSuspendsBrieflyIsAnsweredOnTheHeldBackACK() async throws {
         let fixture = try FixtureServer()
         defer { fixture.stop() }
         let client = try Self.client()
         defer { client.shutdown() }
+        let sent = ContinuousClock.now
         let response = try await client.get("\(fixture.base)/slow")
+        let elapsed = ContinuousClock.now - sent
         #expect(response.code == .content)
         #expect(response.text == "slow")
-        #expect(response.type == .confirmable, "a separate response is its own CON message")
+        // A 20 ms handler finishes within the 0.5 s hold: one datagram each way. Only a machine so
+        // loaded that the answer took most of the hold may have sent the empty ACK first.
+        if elapsed < .milliseconds(400) {
+            #expect(response.type == .acknowledgement, "answered in \(elapsed), on the held-back ACK")
+        } else {
+            #expect(response.type == .acknowledgement || response.type == .confirmable)
+        }
         let non = try await client.get("\(fixture.base)/slow", type: .nonConfirmable)
         #expect(non.text == "slow")
         #expect(non.type == .nonConfirmable)
@@ -43,7 +52,7 @@ import Platform
     @Test func requestsToTwoServersWithTheSameTokenGetTheirOwnAnswers() async throws {
         func server(_ name: String, delay: UInt32) throws -> CoAPServer {
             var router = CoAPRouter()
-            router.on(.get, "/who", deferrable: TestSupport.answerLater(name, after: delay))
+            router.get("/who", TestSupport.answerLater(name, after: delay))
             return try TestSupport.startServer(router)
         }
         let slow = try server("slow", delay: 150_000)
@@ -353,46 +362,13 @@ import Platform
     }
 }
 
-/// Synchronous handlers: called on the loop thread, always piggybacked, a throw is a 5.00.
-@Suite struct SynchronousHandlerTests {
-    @Test func synchronousHandlersAnswerInTheACKAndFailAsAsyncOnesDo() async throws {
+/// Handlers that do not suspend: answered in the ACK (piggybacked), a throw is a 5.00.
+@Suite struct ImmediateAnswerTests {
+    @Test func handlersThatDoNotSuspendAnswerInTheACKAndFailWithNoDetail() async throws {
         var router = CoAPRouter()
-        router.on(.get, "/now", synchronous: { _ in CoAPResponse(text: "sync") })
-        router.on(.get, "/items/{id}", synchronous: { request in CoAPResponse(text: request.parameters["id"] ?? "-") })
-        router.on(.get, "/fail", synchronous: { _ in throw CoAPError(.system, "secret-internal-detail") })
-        let server = try TestSupport.startServer(router)
-        defer { server.shutdown() }
-        let client = try CoAPClient()
-        defer { client.shutdown() }
-        let base = "coap://127.0.0.1:\(server.port!)"
-        let now = try await client.get("\(base)/now")
-        #expect(now.text == "sync" && now.type == .acknowledgement)
-        #expect(try await client.get("\(base)/items/42").text == "42")
-        let failed = try await client.get("\(base)/fail")
-        #expect(failed.code == .internalServerError && !failed.text.contains("secret"))
-        #expect(try await client.post("\(base)/now", payload: []).code == .methodNotAllowed)
-    }
-}
-
-/// Deferrable handlers: an answer returned at once rides on the ACK; `nil` then `send` from
-/// another thread rides on the held-back ACK too (same message ID, same token) when it comes
-/// within the hold; a slower answer follows an empty ACK as a separate response; a second `send`
-/// is ignored.
-@Suite struct DeferrableHandlerTests {
-    @Test func answersOnTheACKEvenLaterAndSeparatelyOnlyWhenSlow() async throws {
-        let slowCalls = Locked(0)
-        var router = CoAPRouter()
-        router.on(.get, "/now", deferrable: { _, _ in CoAPResponse(text: "now") })
-        router.on(.get, "/later", deferrable: { request, later in
-            let text = "later " + (request.queryValue("n") ?? "-")
-            Thread.detachNewThread {
-                usleep(30_000)
-                later.send(CoAPResponse(text: text))
-                later.send(CoAPResponse(text: "a second answer, ignored"))
-            }
-            return nil
-        })
-        router.on(.get, "/slow", deferrable: TestSupport.answerLater("slow", after: 900_000, calls: slowCalls))  // past the 0.5 s hold
+        router.get("/now") { _ in CoAPResponse(text: "now") }
+        router.get("/items/{id}") { request in CoAPResponse(text: request.parameters["id"] ?? "-") }
+        router.get("/fail") { _ in throw CoAPError(.system, "secret-internal-detail") }
         let server = try TestSupport.startServer(router)
         defer { server.shutdown() }
         let client = try CoAPClient()
@@ -400,6 +376,29 @@ import Platform
         let base = "coap://127.0.0.1:\(server.port!)"
         let now = try await client.get("\(base)/now")
         #expect(now.text == "now" && now.type == .acknowledgement)
+        #expect(try await client.get("\(base)/items/42").text == "42")
+        let failed = try await client.get("\(base)/fail")
+        #expect(failed.code == .internalServerError && !failed.text.contains("secret"))
+        #expect(try await client.post("\(base)/now", payload: []).code == .methodNotAllowed)
+    }
+}
+
+/// Handlers that suspend: an answer within the hold rides on the held-back ACK (same message ID,
+/// same token); a slower one follows an empty ACK as a separate response.
+@Suite struct LateAnswerTests {
+    @Test func answersOnTheHeldACKAndSeparatelyOnlyWhenSlow() async throws {
+        let slowCalls = TestLocked(0)
+        var router = CoAPRouter()
+        router.get("/later") { request in
+            try await Task.sleep(for: .milliseconds(30))
+            return CoAPResponse(text: "later " + (request.queryValue("n") ?? "-"))
+        }
+        router.get("/slow", TestSupport.answerLater("slow", after: 900_000, calls: slowCalls))  // past the 0.5 s hold
+        let server = try TestSupport.startServer(router)
+        defer { server.shutdown() }
+        let client = try CoAPClient()
+        defer { client.shutdown() }
+        let base = "coap://127.0.0.1:\(server.port!)"
         let answers = try await withThrowingTaskGroup(of: (String, CoAPMessageType).self) { group in
             for n in 0..<20 { group.addTask { let r = try await client.get("\(base)/later?n=\(n)"); return (r.text, r.type) } }
             return try await group.reduce(into: [(String, CoAPMessageType)]()) { $0.append($1) }
@@ -417,26 +416,66 @@ import Platform
     /// request's message ID and token carrying the answer — and a copy of the request sent while
     /// the ACK is held is absorbed (RFC 7252 §4.5): the handler runs once, one datagram comes back.
     @Test func aLateAnswerIsOneACKAndARetransmittedCopyIsProcessedOnce() async throws {
-        let calls = Locked(0)
+        let calls = TestLocked(0)
         var router = CoAPRouter()
-        router.on(.post, "/late", deferrable: TestSupport.answerLater("done", after: 150_000, calls: calls))
+        router.post("/late", TestSupport.answerLater("done", after: 150_000, calls: calls))
         let server = try TestSupport.startServer(router)
         defer { server.shutdown() }
-        let socket = try RawUDPSocket()
+        let socket = try UDPSocket()
         defer { socket.close() }
         // CON POST, message ID 0x1234, token 0xAB, Uri-Path "late".
         let request: [UInt8] = [0x41, 0x02, 0x12, 0x34, 0xAB, 0xB4] + Array("late".utf8)
-        socket.send(request, toPort: server.port!)
-        usleep(20_000)
-        socket.send(request, toPort: server.port!)  // the same message again, while its ACK is held
-        let datagrams = socket.receiveAll(for: 0.6)
+        let port = server.port!
+        let datagrams = try await TestSupport.offThePool {
+            socket.send(request, toPort: port)
+            usleep(20_000)
+            socket.send(request, toPort: port)  // the same message again, while its ACK is held
+            return socket.receiveAll(for: 1.0)
+        }
+        #expect(calls.get() == 1)
+        if datagrams.first == [0x60, 0x00, 0x12, 0x34] {
+            // A machine too loaded to run a 150 ms handler within the 0.5 s hold: the empty ACK,
+            // then the answer on its own (the next test looks at that case).
+            #expect(datagrams.count == 2, "the empty ACK and one answer: \(datagrams)")
+            return
+        }
         #expect(datagrams.count == 1, "one datagram back: \(datagrams)")
         let ack = try #require(datagrams.first)
         #expect(ack.count > 5 && ack[0] == 0x61, "an ACK with a one-byte token")
         #expect(ack.count > 5 && ack[1] == 0x45, "2.05 Content")
         #expect(ack.count > 5 && Array(ack[2...4]) == [0x12, 0x34, 0xAB], "the request's message ID and token")
         #expect(ack.suffix(4) == Array("done".utf8)[...])
-        #expect(calls.get() == 1)
+    }
+
+    /// On the wire, past the hold: an empty ACK, then the answer as a CON of its own. A copy of
+    /// the request that arrives in between (the client missed the ACK) is not processed again:
+    /// it gets the empty ACK again, and the one separate response still comes.
+    @Test func aCopyOfARequestAlreadyAcknowledgedGetsTheEmptyACKAgain() async throws {
+        let calls = TestLocked(0)
+        var router = CoAPRouter()
+        router.post("/late", TestSupport.answerLater("done", after: 1_500_000, calls: calls))
+        let server = try TestSupport.startServer(router)
+        defer { server.shutdown() }
+        let socket = try UDPSocket()
+        defer { socket.close() }
+        let request: [UInt8] = [0x41, 0x02, 0x12, 0x34, 0xAB, 0xB4] + Array("late".utf8)
+        let emptyACK: [UInt8] = [0x60, 0x00, 0x12, 0x34]
+        let port = server.port!
+        let (first, rest) = try await TestSupport.offThePool {
+            socket.send(request, toPort: port)
+            let first = socket.receive(within: 5)
+            socket.send(request, toPort: port)  // a retransmission: the client did not see the ACK
+            return (first, socket.receiveAll(for: 3))
+        }
+        #expect(first == emptyACK, "the hold ran out: an empty ACK")
+        #expect(rest.filter { $0 == emptyACK }.count == 1, "the copy is acknowledged again: \(rest)")
+        // Unacknowledged here, the CON response may be retransmitted: same message ID, one answer.
+        let answers = rest.filter { $0 != emptyACK }
+        #expect(Set(answers).count == 1, "one separate response: \(answers)")
+        let answer = try #require(answers.first)
+        #expect(answer.count > 5 && answer[0] == 0x41 && answer[1] == 0x45, "a CON 2.05 with a one-byte token")
+        #expect(answer.count > 5 && answer[4] == 0xAB, "the request's token")
+        #expect(answer.suffix(4) == Array("done".utf8)[...])
+        #expect(calls.get() == 1, "the handler ran once")
     }
 }
-

@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import Testing
 import Platform
+import TestSupport
 
 /// Our DTLS client against our DTLS server on loopback: PSK with per-identity keys, X.509 with
 /// mutual authentication, and every refusal bounded in time and explained.
@@ -10,10 +11,10 @@ import Platform
     static let keys: [String: String] = ["node-1": "key-of-node-1", "node-2": "key-of-node-2"]
 
     /// A PSK fixture whose events land in `events`.
-    static func pskFixture(events: Locked<[DTLSHandshakeEvent]>) throws -> FixtureServer {
+    static func pskFixture(events: TestLocked<[DTLSHandshakeEvent]>) throws -> FixtureServer {
         let keys = Self.keys
         let psk = DTLSServerConfiguration.PSK(hint: "gateway") { identity, _ in
-            keys[identity.text].flatMap { try? PSKKey(text: $0) }
+            keys[identity.text].flatMap { try? PSKKey(text: $0) }.map { DTLSServerConfiguration.PSKMatch(key: $0, identity: identity.text) }
         }
         return try FixtureServer(dtls: .init(psk: psk, handshakeTimeout: .seconds(1)) { event in events.update { $0.append(event) } })
     }
@@ -27,7 +28,7 @@ import Platform
     }
 
     @Test func pskIdentitiesHaveTheirOwnKeysAndReachTheHandler() async throws {
-        let events = Locked<[DTLSHandshakeEvent]>([])
+        let events = TestLocked<[DTLSHandshakeEvent]>([])
         let fixture = try Self.pskFixture(events: events)
         defer { fixture.stop() }
         for (identity, key) in Self.keys {
@@ -47,7 +48,7 @@ import Platform
     }
 
     @Test func aWrongKeyFailsWithinTheHandshakeTimeout() async throws {
-        let events = Locked<[DTLSHandshakeEvent]>([])
+        let events = TestLocked<[DTLSHandshakeEvent]>([])
         let fixture = try Self.pskFixture(events: events)
         defer { fixture.stop() }
         let client = try Self.pskClient("node-2", "key-of-node-1")
@@ -66,7 +67,7 @@ import Platform
     }
 
     @Test func anUnknownIdentityIsRefusedLikeAWrongKeyAndReported() async throws {
-        let events = Locked<[DTLSHandshakeEvent]>([])
+        let events = TestLocked<[DTLSHandshakeEvent]>([])
         let fixture = try Self.pskFixture(events: events)
         defer { fixture.stop() }
         let client = try Self.pskClient("intruder", "guess")
@@ -93,7 +94,7 @@ import Platform
     // MARK: X.509
 
     static func pkiFixture(
-        events: Locked<[DTLSHandshakeEvent]>, requireClientCertificate: Bool = true, serverCertificate: String = "server"
+        events: TestLocked<[DTLSHandshakeEvent]>, requireClientCertificate: Bool = true, serverCertificate: String = "server"
     ) throws -> FixtureServer {
         let pki = DTLSServerConfiguration.PKI(
             certificate: .file(try TestPKI.path("\(serverCertificate).pem")),
@@ -119,7 +120,7 @@ import Platform
     }
 
     @Test func mutualAuthenticationMapsTheCertificateToAnIdentity() async throws {
-        let events = Locked<[DTLSHandshakeEvent]>([])
+        let events = TestLocked<[DTLSHandshakeEvent]>([])
         let fixture = try Self.pkiFixture(events: events)
         defer { fixture.stop() }
         let client = try Self.pkiClient("client")
@@ -133,7 +134,7 @@ import Platform
         ("selfsigned", "trusted CA"), ("other-host", "not mapped"),
     ])
     func badClientCertificatesAreRefusedWithTheReason(name: String, reason: String) async throws {
-        let events = Locked<[DTLSHandshakeEvent]>([])
+        let events = TestLocked<[DTLSHandshakeEvent]>([])
         let fixture = try Self.pkiFixture(events: events)
         defer { fixture.stop() }
         let client = try Self.pkiClient(name)
@@ -149,7 +150,7 @@ import Platform
     }
 
     @Test func aClientWithoutCertificateIsRefusedWhenMutualAuthenticationIsRequired() async throws {
-        let events = Locked<[DTLSHandshakeEvent]>([])
+        let events = TestLocked<[DTLSHandshakeEvent]>([])
         let fixture = try Self.pkiFixture(events: events)
         defer { fixture.stop() }
         let anonymous = try Self.pkiClient(nil)
@@ -164,7 +165,7 @@ import Platform
     }
 
     @Test func theClientChecksTheServersChainAndName() async throws {
-        let events = Locked<[DTLSHandshakeEvent]>([])
+        let events = TestLocked<[DTLSHandshakeEvent]>([])
         // A valid certificate for another host.
         let impostor = try Self.pkiFixture(events: events, serverCertificate: "other-host")
         defer { impostor.stop() }

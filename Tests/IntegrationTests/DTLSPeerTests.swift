@@ -2,6 +2,7 @@ import CoAP
 import Foundation
 import Testing
 import Platform
+import TestSupport
 
 /// DTLS against libcoap's own peers built with OpenSSL and with GnuTLS, in both roles. Debian's
 /// coap-client exits 0 even when the handshake fails, so its output is what is checked; each
@@ -64,7 +65,7 @@ import Platform
     // MARK: coap-client-openssl / coap-client-gnutls → our server
 
     @Test(arguments: backends) func libcoapClientsSpeakPSKToOurServer(backend: String) async throws {
-        let events = Locked<[DTLSHandshakeEvent]>([])
+        let events = TestLocked<[DTLSHandshakeEvent]>([])
         let fixture = try DTLSLoopbackTests.pskFixture(events: events)
         defer { fixture.stop() }
         let good = try await Self.libcoapClient(backend, ["-u", "node-1", "-k", "key-of-node-1", "\(fixture.secureBase)/identity"])
@@ -78,7 +79,7 @@ import Platform
     }
 
     @Test(arguments: backends) func libcoapClientsAuthenticateWithCertificatesToOurServer(backend: String) async throws {
-        let events = Locked<[DTLSHandshakeEvent]>([])
+        let events = TestLocked<[DTLSHandshakeEvent]>([])
         let fixture = try DTLSLoopbackTests.pkiFixture(events: events)
         defer { fixture.stop() }
         let ca = try TestPKI.path("ca.pem")

@@ -2,14 +2,15 @@ import CoAP
 import Foundation
 import Logging
 import Platform
+import TestSupport
 
 /// A server with the routes the integration tests exercise, on 127.0.0.1 and a free port.
 final class FixtureServer: Sendable {
     let server: CoAPServer
-    let store = Locked<[String: [UInt8]]>([:])
-    let counter = Locked(0)
-    let counterGets = Locked(0)
-    let concurrency = Locked((active: 0, peak: 0))
+    let store = TestLocked<[String: [UInt8]]>([:])
+    let counter = TestLocked(0)
+    let counterGets = TestLocked(0)
+    let concurrency = TestLocked((active: 0, peak: 0))
     let port: UInt16
     /// The DTLS port, when the fixture was given a DTLS configuration.
     let dtlsPort: UInt16?

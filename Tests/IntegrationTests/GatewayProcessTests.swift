@@ -5,6 +5,7 @@ import Sealing
 import SenML
 import Testing
 import Platform
+import TestSupport
 
 /// `coap-gateway` as a process, provisioned with `coap-registry`: what an operator runs.
 @Suite(.timeLimit(.minutes(3))) struct GatewayProcessTests {
@@ -67,7 +68,7 @@ import Platform
         defer { client.shutdown() }
 
         // A burst of CON readings, 8 at a time; the gateway is killed (SIGKILL) in the middle.
-        let acknowledged = Locked<Set<Int>>([])
+        let acknowledged = TestLocked<Set<Int>>([])
         // Killed once the burst is under way (at least 50 acknowledged), or after 10 s at most.
         let killer = Task {
             for _ in 0..<200 where acknowledged.get().count < 50 { try await Task.sleep(for: .milliseconds(50)) }

@@ -2,6 +2,7 @@ import CoAP
 import Foundation
 import Testing
 import Platform
+import TestSupport
 
 /// The `coap` CLI against libcoap's `coap-server-notls`, and libcoap's `coap-client-notls`
 /// against our server. Debian's coap-client exits 0 even on failure, so its output is checked.
@@ -122,7 +123,7 @@ import Platform
         defer { fixture.stop() }
         // Keep changing for the whole observation, however late the client registers. A thread of
         // its own: on two cores the cooperative pool is shared with every other test.
-        let stop = Locked(false)
+        let stop = TestLocked(false)
         let ticker = Thread {
             for i in 1...40 where !stop.get() {
                 usleep(150_000)

@@ -3,6 +3,7 @@ import LibCrypto
 import Sealing
 import SenML
 import Testing
+import TestSupport
 
 /// `coap-node` posting to a plain libcoap sink: what it sends is a COSE_Encrypt0 message that
 /// pycose, knowing only the device secret, opens to the SenML reading.

@@ -2,6 +2,7 @@ import CoAP
 import Foundation
 import Testing
 import Platform
+import TestSupport
 
 /// Our server and CLI against the Python peers in interop/peers/ (`make venv` installs them):
 /// aiocoap 0.4.17 over tinydtls (DTLSSocket), python-mbedtls 2.10.1 (Mbed TLS 2.28) forcing one
@@ -16,7 +17,7 @@ struct PythonPeerTests {
     // MARK: aiocoap (tinydtls) → our DTLS-PSK server
 
     @Test func aiocoapOverTinyDTLSGetsTheRightPayloadForEachIdentity() async throws {
-        let events = Locked<[DTLSHandshakeEvent]>([])
+        let events = TestLocked<[DTLSHandshakeEvent]>([])
         let fixture = try DTLSLoopbackTests.pskFixture(events: events)
         defer { fixture.stop() }
         for (identity, key) in DTLSLoopbackTests.keys.sorted(by: { $0.key < $1.key }) {
@@ -35,7 +36,7 @@ struct PythonPeerTests {
     }
 
     @Test func aiocoapWithAWrongKeyOrUnknownIdentityIsRefusedInBoundedTime() async throws {
-        let events = Locked<[DTLSHandshakeEvent]>([])
+        let events = TestLocked<[DTLSHandshakeEvent]>([])
         let fixture = try DTLSLoopbackTests.pskFixture(events: events)
         defer { fixture.stop() }
         // OpenSSL drops the bad Finished without an alert and tinydtls reports nothing (aiocoap
@@ -68,7 +69,7 @@ struct PythonPeerTests {
         defer { fixture.stop() }
         // Keep changing for the whole observation, however late the client registers. A thread of
         // its own: on two cores the cooperative pool is shared with every other test.
-        let stop = Locked(false)
+        let stop = TestLocked(false)
         let ticker = Thread {
             for i in 1...60 where !stop.get() {
                 usleep(150_000)
@@ -95,7 +96,7 @@ struct PythonPeerTests {
 
     @Test(arguments: mbedtlsSuites)
     func mbedtlsClientWithAForcedSuite(suite: String) async throws {
-        let events = Locked<[DTLSHandshakeEvent]>([])
+        let events = TestLocked<[DTLSHandshakeEvent]>([])
         let fixture = try DTLSLoopbackTests.pskFixture(events: events)
         defer { fixture.stop() }
         // Mbed TLS names the suite it negotiated with dashes.

@@ -2,6 +2,7 @@ import CoAP
 import Foundation
 import Logging
 import Testing
+import TestSupport
 
 /// The server's limits on request bodies, seen from the wire: a block-wise transfer is refused as
 /// soon as it (or the size it announces) passes the limit, and one address cannot hold more than
@@ -66,10 +67,10 @@ import Testing
     }
 
     /// Sends `datagram` and waits (off the cooperative pool) for the answer.
-    static func exchange(_ socket: RawUDPSocket, _ datagram: [UInt8], port: UInt16) async throws -> [UInt8]? {
+    static func exchange(_ socket: UDPSocket, _ datagram: [UInt8], port: UInt16) async throws -> [UInt8]? {
         try await TestSupport.offThePool {
             socket.send(datagram, toPort: port)
-            return socket.receiveOne(within: 1)
+            return socket.receive(within: 1)
         }
     }
 
@@ -79,7 +80,7 @@ import Testing
     @Test func aBlockwiseBodyIsRefusedAsSoonAsItPassesTheLimit() async throws {
         let server = try Self.server { $0.maxRequestBodyBytes = 4096 }
         defer { server.shutdown() }
-        let socket = try RawUDPSocket()
+        let socket = try UDPSocket()
         defer { socket.close() }
         let chunk = [UInt8](repeating: 0x42, count: 16)
         var refusedAt: Int?
@@ -102,7 +103,7 @@ import Testing
     @Test func anAnnouncedSizeOverTheLimitIsRefusedAtTheFirstBlock() async throws {
         let server = try Self.server { $0.maxRequestBodyBytes = 4096 }
         defer { server.shutdown() }
-        let socket = try RawUDPSocket()
+        let socket = try UDPSocket()
         defer { socket.close() }
         // Size1 is at most 4 bytes (RFC 7959 §4): 2^32 - 1 is the largest a client can announce.
         for (i, size) in [UInt64(1) << 28, UInt64(UInt32.max), 5000].enumerated() {
@@ -118,7 +119,7 @@ import Testing
     @Test func oneAddressHoldsNoMoreTransfersThanItsShare() async throws {
         let server = try Self.server { $0.maxBlockTransfersPerAddress = 2 }
         defer { server.shutdown() }
-        let socket = try RawUDPSocket()
+        let socket = try UDPSocket()
         defer { socket.close() }
         let chunk = [UInt8](repeating: 0x42, count: 16)
         let port = server.port!
@@ -151,7 +152,7 @@ import Testing
     @Test func aBlockPastTheEndIsABadOption() async throws {
         let server = try Self.server { _ in }
         defer { server.shutdown() }
-        let socket = try RawUDPSocket()
+        let socket = try UDPSocket()
         defer { socket.close() }
         let get = Self.request(code: 1, messageID: 1, path: "/large", options: [(23, Self.block(1000, more: false))])
         let answer = try #require(try await Self.exchange(socket, get, port: server.port!))

@@ -2,6 +2,7 @@ import Foundation
 import LibCrypto
 import Sealing
 import Testing
+import TestSupport
 
 /// `coap seal` and `coap open`, run as a user would: bytes on stdin and stdout, exit statuses,
 /// one-line errors. Secrets are generated per test into a temporary directory.

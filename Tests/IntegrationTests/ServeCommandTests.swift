@@ -2,6 +2,7 @@ import Foundation
 import Testing
 #if canImport(Glibc)
 import Glibc
+import TestSupport
 #endif
 
 /// `coap serve` run as a child process, as interop/matrix.py runs it, with libcoap's client
@@ -48,6 +49,25 @@ import Glibc
         server.child.signal(SIGTERM)
         #expect(await TestSupport.eventually(timeout: 10) { !server.isRunning }, "SIGTERM ends it: \(server.log)")
         #expect(server.child.waitBlocking() == 0, "and it exits 0: \(server.log)")
+    }
+
+    @Test func coapObserveWithoutALimitRunsUntilSIGINTThenDeregistersAndExits0() async throws {
+        let (server, port, _) = try await Self.serve(["-v", "--tick", "0.2"])
+        defer { server.stop() }
+        let observer = try TestSupport.start(try TestSupport.product("coap"), ["observe", "coap://127.0.0.1:\(port!)/counter"])
+        func lines() -> [Substring] {
+            ((try? String(contentsOfFile: observer.outPath, encoding: .utf8)) ?? "").split(separator: "\n")
+        }
+        let notified = await TestSupport.eventually(timeout: 20) { lines().count >= 3 || observer.child.poll() }
+        #expect(notified && !observer.child.poll(), "it keeps observing: \(lines())\nserver: \(server.log)")
+        #expect(lines().allSatisfy { Int($0) != nil }, "one counter value per line: \(lines())")
+
+        observer.child.signal(SIGINT)
+        let result = await observer.wait(timeout: 10)
+        #expect(!result.timedOut && result.status == 0, "SIGINT ends it with status 0: \(result)")
+        #expect(result.stderr.isEmpty, "\(result)")
+        #expect(await TestSupport.eventually(timeout: 10) { server.log.contains("GET /counter observe=1") },
+                "the server saw the deregistration (Observe: 1): \(server.log)")
     }
 
     @Test func pskClientsGetTheirIdentityAndAWrongKeyIsReported() async throws {

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 
 /// A throw-away PKI made at test time by `interop/make-test-pki.sh` (keys are never committed).
 enum TestPKI {

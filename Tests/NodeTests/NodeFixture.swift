@@ -4,6 +4,7 @@ import Logging
 @testable import Node
 import Sealing
 import SenML
+import TestSupport
 
 /// A device (secret in a temp dir), a test gateway that knows it, and reporter configurations
 /// with short timeouts and backoff, so that outages in tests last milliseconds, not minutes.

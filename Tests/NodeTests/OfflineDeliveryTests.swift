@@ -4,6 +4,7 @@ import Foundation
 import Sealing
 import SenML
 import Testing
+import TestSupport
 
 @Suite("Offline queue: outages and restarts", .timeLimit(.minutes(1)))
 struct OfflineDeliveryTests {
@@ -149,7 +150,7 @@ struct OfflineDeliveryTests {
         let runner = Task { await reporter.run() }
         for i in 0..<3 { try await reporter.report(threeValues(i)) }
         try fixture.gateway.start()
-        let drained = await eventually { await reporter.status.queued == 0 }
+        let drained = await TestSupport.eventually(timeout: 20) { await reporter.status.queued == 0 }
         runner.cancel()
         await runner.value
         await reporter.shutdown()
@@ -235,14 +236,14 @@ struct DeliverySafeguardTests {
         let done = TestLocked(false)
         let runner = Task {
             await reporter.run()
-            done.withLock { $0 = true }
+            done.update { $0 = true }
         }
         try await Task.sleep(for: .milliseconds(100))
         let flushed = await reporter.flush(timeout: .milliseconds(300))
         #expect(flushed.queued == 1)
         #expect(flushed.error != nil)
         await reporter.shutdown()
-        #expect(await eventually(within: 60) { done.current })  // the backoff is at least 300 s
+        #expect(await TestSupport.eventually(timeout: 60) { done.get() })  // the backoff is at least 300 s
         runner.cancel()
         #expect(await reporter.status.queued == 1)
         let next = try fixture.reporter(configuration)

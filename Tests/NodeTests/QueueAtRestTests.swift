@@ -3,9 +3,11 @@ import CoAP
 import Foundation
 import LibCrypto
 @testable import Node
+import Platform
 import Sealing
 import SenML
 import Testing
+import TestSupport
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -162,17 +164,19 @@ struct QueueAtRestTests {
         let fixture = try NodeFixture()
         defer { fixture.tearDown() }
         try fixture.gateway.start()
-        fixture.gateway.setMode(.slow(.milliseconds(500)))
+        // Reading 0 stays unanswered until the two reports below have landed, and is sent once.
+        fixture.gateway.setMode(.held)
         var configuration = try fixture.configuration(secure: false)
         configuration.queueCapacity = 2
+        configuration.requestTimeout = .seconds(60)
         let reporter = try fixture.reporter(configuration)
         let first = Task { try await reporter.report(threeValues(0)) }
-        #expect(await eventually { fixture.gateway.arrivalCount == 1 })
+        #expect(await TestSupport.eventually(timeout: 20) { fixture.gateway.arrivalCount == 1 })
         try await reporter.report(threeValues(1))  // queued behind the message in flight
         try await reporter.report(threeValues(2))  // full: drops reading 0, which is in flight
         #expect(await reporter.status.counters.dropped == 1)
-        _ = try await first.value
         fixture.gateway.setMode(.accept)
+        _ = try await first.value
         _ = await reporter.flush(timeout: .seconds(30))
         await reporter.shutdown()
         #expect(temperatures(fixture.gateway) == [20, 20.25, 20.5])  // 0 had been sent; 1 and 2 were not lost
@@ -205,7 +209,7 @@ struct QueueAtRestTests {
         let reporter = try NodeReporter(
             configuration: fixture.configuration(secure: false), logger: NodeFixture.quietLogger, storage: storage)
         try await reporter.report(threeValues(0))
-        storage.isFull.withLock { $0 = true }
+        storage.isFull.update { $0 = true }
         let report = try await reporter.report(threeValues(1))
         #expect(report.keptInMemoryOnly)
         let status = await reporter.status
@@ -213,7 +217,7 @@ struct QueueAtRestTests {
         #expect(status.queuedInMemoryOnly == 1)
         #expect(status.storageError?.contains("disk full") == true)
 
-        storage.isFull.withLock { $0 = false }
+        storage.isFull.update { $0 = false }
         try await reporter.report(threeValues(2))
         #expect(await reporter.status.storageError == nil)
         try fixture.gateway.start()
@@ -237,9 +241,8 @@ final class FullDiskStorage: QueueStorage {
     func saveCounters(_ counters: QueueCounters) throws { try base.saveCounters(counters) }
 
     func write(id: UInt64, bytes: [UInt8]) throws {
-        if isFull.current {
-            errno = ENOSPC
-            throw DurableFiles.failure("cannot write queue entry \(id)")
+        if isFull.get() {
+            throw NodeError(FileError(action: "cannot write queue entry", path: String(id), code: ENOSPC))
         }
         try base.write(id: id, bytes: bytes)
     }

@@ -3,6 +3,7 @@ import Foundation
 import Sealing
 import SenML
 import Testing
+import TestSupport
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -11,61 +12,9 @@ import Glibc
 /// mid-run.
 @Suite("coap-node report", .timeLimit(.minutes(1)))
 struct ReportCLITests {
-    static func product(_ name: String) throws -> String {
-        let here = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
-        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        for directory in [here, here.deletingLastPathComponent(), root.appendingPathComponent(".build/debug")] {
-            let path = directory.appendingPathComponent(name).path
-            if FileManager.default.isExecutableFile(atPath: path) { return path }
-        }
-        throw TestFailure("\(name) is not built; run `swift build --build-tests`")
-    }
-
-    struct Result {
-        var status: Int32
-        var stdout: String
-        var stderr: String
-    }
-
-    /// Runs coap-node with `arguments`, feeding `input` on stdin; killed after 60 s. The blocking
-    /// pipe reads and the wait run on threads of their own, never on the cooperative pool.
-    static func run(_ arguments: [String], input: String = "") async throws -> Result {
-        let executable = try product("coap-node")
-        return try await withCheckedThrowingContinuation { continuation in
-            let worker = Thread {
-                let process = Process()
-                process.executableURL = URL(fileURLWithPath: executable)
-                process.arguments = arguments
-                let (stdin, stdout, stderr) = (Pipe(), Pipe(), Pipe())
-                process.standardInput = stdin
-                process.standardOutput = stdout
-                process.standardError = stderr
-                do {
-                    try process.run()
-                } catch {
-                    continuation.resume(throwing: error)
-                    return
-                }
-                DispatchQueue.global().asyncAfter(deadline: .now() + 60) { if process.isRunning { process.terminate() } }
-                let err = TestLocked(Data())
-                let errDone = DispatchSemaphore(value: 0)
-                let reader = Thread {
-                    let data = stderr.fileHandleForReading.readDataToEndOfFile()
-                    err.withLock { $0 = data }
-                    errDone.signal()
-                }
-                reader.start()
-                try? stdin.fileHandleForWriting.write(contentsOf: Data(input.utf8))
-                try? stdin.fileHandleForWriting.close()
-                let out = stdout.fileHandleForReading.readDataToEndOfFile()
-                errDone.wait()
-                process.waitUntilExit()
-                continuation.resume(returning: Result(
-                    status: process.terminationStatus, stdout: String(decoding: out, as: UTF8.self),
-                    stderr: String(decoding: err.current, as: UTF8.self)))
-            }
-            worker.start()
-        }
+    /// Runs coap-node with `arguments`, feeding `input` on stdin; killed after 60 s.
+    static func run(_ arguments: [String], input: String = "") async throws -> TestSupport.ProcessResult {
+        try await TestSupport.run(try TestSupport.product("coap-node"), arguments, stdin: Data(input.utf8), timeout: 60)
     }
 
     static func arguments(_ fixture: NodeFixture, secure: Bool = false) -> [String] {
@@ -137,7 +86,7 @@ struct ReportCLITests {
         defer { fixture.tearDown() }
         try fixture.gateway.reservePorts()
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: try Self.product("coap-node"))
+        process.executableURL = URL(fileURLWithPath: try TestSupport.product("coap-node"))
         process.arguments = Self.arguments(fixture) + ["--stdin", "--wait", "600"]
         let stdin = Pipe()
         process.standardInput = stdin
@@ -146,11 +95,11 @@ struct ReportCLITests {
         try process.run()
         for i in 1...20 { try stdin.fileHandleForWriting.write(contentsOf: Data("n=\(i)\n".utf8)) }
         let queueDirectory = fixture.dataDirectory + "/queue"
-        let queued = await eventually(within: 30) {
+        let queued = await TestSupport.eventually(timeout: 30) {
             ((try? FileManager.default.contentsOfDirectory(atPath: queueDirectory)) ?? []).filter { $0.hasSuffix(".entry") }.count >= 20
         }
         kill(process.processIdentifier, SIGKILL)
-        #expect(await eventually(within: 30) { !process.isRunning })
+        #expect(await TestSupport.eventually(timeout: 30) { !process.isRunning })
         #expect(queued)
         #expect(process.terminationReason == .uncaughtSignal)
 

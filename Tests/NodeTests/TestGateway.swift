@@ -3,6 +3,7 @@ import Foundation
 import LibCrypto
 import Sealing
 import SenML
+import TestSupport
 
 /// A stand-in for the gateway: `POST /readings` over plain CoAP and DTLS-PSK on 127.0.0.1, opening
 /// seals with a `KeyRing` (replay windows included) and recording what it accepted, in order.
@@ -31,6 +32,9 @@ final class TestGateway: Sendable {
         case refuseName(String)
         /// Accept, after this long (the response follows the empty ACK).
         case slow(Duration)
+        /// Accept once the mode changes (at most 30 s on): an answer held for as long as a test
+        /// needs, however slowly a loaded machine runs it.
+        case held
     }
 
     /// A sealed message as it arrived, accepted or not.
@@ -64,19 +68,19 @@ final class TestGateway: Sendable {
         try ring.add(try secret.deriveKey(kid: kid), deviceID: deviceID)
     }
 
-    var plainURI: String { "coap://127.0.0.1:\(ports.current.plain)" }
-    var secureURI: String { "coaps://127.0.0.1:\(ports.current.dtls)" }
-    var readings: [Received] { received.current }
-    var refusedCount: Int { refusals.current }
-    var isRunning: Bool { server.current != nil }
+    var plainURI: String { "coap://127.0.0.1:\(ports.get().plain)" }
+    var secureURI: String { "coaps://127.0.0.1:\(ports.get().dtls)" }
+    var readings: [Received] { received.get() }
+    var refusedCount: Int { refusals.get() }
+    var isRunning: Bool { server.get() != nil }
     /// Every sealed message that arrived, in order.
-    var sealedArrivals: [SealedArrival] { sealed.current }
+    var sealedArrivals: [SealedArrival] { sealed.get() }
     /// Sealed messages refused (unknown kid, replay, bad tag...).
-    var sealRefusals: Int { refusedSeals.current }
+    var sealRefusals: Int { refusedSeals.get() }
     /// Requests that reached the handler, answered or not yet.
-    var arrivalCount: Int { arrivals.current }
+    var arrivalCount: Int { arrivals.get() }
 
-    func setMode(_ newMode: Mode) { mode.withLock { $0 = newMode } }
+    func setMode(_ newMode: Mode) { mode.update { $0 = newMode } }
 
     /// All records received, in order.
     var records: [SenMLRecord] { readings.flatMap(\.records) }
@@ -90,8 +94,8 @@ final class TestGateway: Sendable {
     /// Starts serving: the first time on free ports below the ephemeral range (so that no
     /// client socket takes them while the gateway is down), later on the same ports again.
     func start() throws {
-        if ports.current.plain != 0 {
-            try start(plain: ports.current.plain, dtls: ports.current.dtls)
+        if ports.get().plain != 0 {
+            try start(plain: ports.get().plain, dtls: ports.get().dtls)
             return
         }
         var lastError: (any Error)?
@@ -111,23 +115,25 @@ final class TestGateway: Sendable {
         let identity = pskIdentity
         let key = pskKey
         let dtlsConfiguration = DTLSServerConfiguration(
-            psk: .init(hint: "gw") { offered, _ in offered.text == identity ? key : nil },
+            psk: .init(hint: "gw") { offered, _ in offered.text == identity ? DTLSServerConfiguration.PSKMatch(key: key, identity: identity) : nil },
             handshakeTimeout: .seconds(5))
         var router = CoAPRouter()
         router.post("/readings") { [self] request in
-            self.arrivals.withLock { $0 += 1 }
-            if case .slow(let delay) = self.mode.current { try await Task.sleep(for: delay) }
+            self.arrivals.update { $0 += 1 }
+            if case .slow(let delay) = self.mode.get() { try await Task.sleep(for: delay) }
+            let deadline = ContinuousClock.now + .seconds(30)
+            while case .held = self.mode.get(), ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(5)) }
             return self.handle(request)
         }
         let created = try CoAPServer(
             configuration: .init(host: "127.0.0.1", port: plain, dtls: dtlsConfiguration, dtlsPort: dtls), router: router)
         try created.start()
-        ports.withLock { $0 = (created.port ?? 0, created.dtlsPort ?? 0) }
-        server.withLock { $0 = created }
+        ports.update { $0 = (created.port ?? 0, created.dtlsPort ?? 0) }
+        server.update { $0 = created }
     }
 
     func stop() {
-        let running = server.withLock { s -> CoAPServer? in
+        let running = server.update { s -> CoAPServer? in
             defer { s = nil }
             return s
         }
@@ -135,8 +141,8 @@ final class TestGateway: Sendable {
     }
 
     private func handle(_ request: CoAPRequest) -> CoAPResponse {
-        if case .answer(let code) = mode.current {
-            refusals.withLock { $0 += 1 }
+        if case .answer(let code) = mode.get() {
+            refusals.update { $0 += 1 }
             return .status(code)
         }
         var entry = Received(
@@ -148,7 +154,7 @@ final class TestGateway: Sendable {
             let parsed = try? SealedPayload(parsing: request.payload)
             var arrival = SealedArrival(
                 kid: parsed?.kid ?? [], sequenceNumber: parsed?.sequenceNumber ?? .max, payload: request.payload, refusal: nil)
-            defer { sealed.withLock { $0.append(arrival) } }
+            defer { sealed.update { $0.append(arrival) } }
             do {
                 let opened = try ring.openAndRecord(request.payload, deviceID: request.identity)
                 entry.device = opened.deviceID
@@ -159,7 +165,7 @@ final class TestGateway: Sendable {
                 format = opened.contentFormat
             } catch {
                 arrival.refusal = (error as? SealingError)?.code
-                refusedSeals.withLock { $0 += 1 }
+                refusedSeals.update { $0 += 1 }
                 return .status(.unauthorized, diagnostic: "seal refused")
             }
         }
@@ -175,17 +181,17 @@ final class TestGateway: Sendable {
         for record in entry.records where record.baseName != nil && record.baseName != entry.device + "/" {
             return .status(.badRequest, diagnostic: "base name names another device")
         }
-        switch mode.current {
+        switch mode.get() {
         case .refuseMoreRecordsThan(let limit) where entry.records.count > limit:
-            refusals.withLock { $0 += 1 }
+            refusals.update { $0 += 1 }
             return .status(.requestEntityTooLarge)
         case .refuseName(let name) where entry.records.contains(where: { $0.name == name }):
-            refusals.withLock { $0 += 1 }
+            refusals.update { $0 += 1 }
             return .status(.badRequest, diagnostic: "refused")
         default:
             break
         }
-        received.withLock { $0.append(entry) }
+        received.update { $0.append(entry) }
         return .status(.created)
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -48,11 +49,11 @@ final class UDPRelay: Sendable {
     }
 
     /// The datagrams forwarded so far, in order.
-    var datagrams: [Datagram] { log.current }
+    var datagrams: [Datagram] { log.get() }
 
     /// Stops relaying; the relay's thread closes the sockets within 50 ms (nothing waits for it).
     func stop() {
-        stopping.withLock { $0 = true }
+        stopping.update { $0 = true }
     }
 
     private static func loopback(port: UInt16) -> sockaddr_in {
@@ -68,7 +69,7 @@ final class UDPRelay: Sendable {
         var haveClient = false
         var buffer = [UInt8](repeating: 0, count: 65_536)
         var fds = [pollfd(fd: front, events: Int16(POLLIN), revents: 0), pollfd(fd: back, events: Int16(POLLIN), revents: 0)]
-        while !stopping.current {
+        while !stopping.get() {
             guard poll(&fds, 2, 50) > 0 else { continue }
             if fds[0].revents & Int16(POLLIN) != 0 {
                 var length = socklen_t(MemoryLayout<sockaddr_in>.size)
@@ -79,14 +80,14 @@ final class UDPRelay: Sendable {
                 }
                 if n > 0 {
                     haveClient = true
-                    log.withLock { $0.append(Datagram(fromClient: true, bytes: Array(buffer[0..<n]))) }
+                    log.update { $0.append(Datagram(fromClient: true, bytes: Array(buffer[0..<n]))) }
                     _ = buffer.withUnsafeBytes { send(back, $0.baseAddress, n, 0) }
                 }
             }
             if fds[1].revents & Int16(POLLIN) != 0 {
                 let n = buffer.withUnsafeMutableBytes { recv(back, $0.baseAddress, $0.count, 0) }
                 if n > 0 && haveClient {
-                    log.withLock { $0.append(Datagram(fromClient: false, bytes: Array(buffer[0..<n]))) }
+                    log.update { $0.append(Datagram(fromClient: false, bytes: Array(buffer[0..<n]))) }
                     let size = socklen_t(MemoryLayout<sockaddr_in>.size)
                     _ = buffer.withUnsafeBytes { raw in
                         withUnsafePointer(to: &client) {

@@ -2,6 +2,7 @@ import CBOR
 import LibCrypto
 import Sealing
 import Testing
+import TestSupport
 
 /// Our signature verification against the COSE WG Sign1 examples; we build the Sig_structure
 /// (RFC 9052 §4.4) ourselves.

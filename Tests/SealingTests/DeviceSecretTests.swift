@@ -2,6 +2,7 @@ import Foundation
 import LibCrypto
 import Sealing
 import Testing
+import TestSupport
 
 @Suite("DeviceSecret")
 struct DeviceSecretTests {
@@ -42,15 +43,15 @@ struct DeviceSecretTests {
 
     @Test("reads secret files; a missing or oversized file is a storage error")
     func files() throws {
-        let directory = try TestSupport.temporaryDirectory()
-        defer { try? FileManager.default.removeItem(at: directory) }
-        let path = directory.appendingPathComponent("secret.hex").path
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let path = directory.file("secret.hex")
         try (Self.hex + "\n").write(toFile: path, atomically: true, encoding: .utf8)
         #expect(try DeviceSecret(contentsOfFile: path).bytes == TestSupport.countingSecret.bytes)
         #expect { try DeviceSecret(contentsOfFile: path + ".missing") } throws: {
             ($0 as? SealingError)?.code == .storageFailure
         }
-        let big = directory.appendingPathComponent("big").path
+        let big = directory.file("big")
         try String(repeating: "a", count: 5000).write(toFile: big, atomically: true, encoding: .utf8)
         #expect(throws: SealingError.self) { try DeviceSecret(contentsOfFile: big) }
     }

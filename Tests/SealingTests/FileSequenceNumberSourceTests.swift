@@ -1,12 +1,13 @@
 import Foundation
 import Sealing
 import Testing
+import TestSupport
 
 @Suite("FileSequenceNumberSource")
 struct FileSequenceNumberSourceTests {
     private func withDirectory(_ body: (String) throws -> Void) throws {
-        let directory = try TestSupport.temporaryDirectory()
-        defer { try? FileManager.default.removeItem(at: directory) }
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
         try body(directory.path)
     }
 

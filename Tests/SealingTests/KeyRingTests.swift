@@ -2,6 +2,7 @@ import Foundation
 import LibCrypto
 import Sealing
 import Testing
+import TestSupport
 
 @Suite("KeyRing")
 struct KeyRingTests {

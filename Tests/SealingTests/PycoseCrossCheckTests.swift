@@ -2,6 +2,7 @@ import Foundation
 import LibCrypto
 import Sealing
 import Testing
+import TestSupport
 
 /// Where the project's Python venv is: `$SECURECOAP_VENV`, else `<repo>/.venv`, the repository root
 /// being three levels above this file (symlinks resolved).
@@ -23,16 +24,16 @@ enum PythonEnvironment {
     /// Runs Fixtures/pycose_crosscheck.py with `request` on stdin; returns its JSON reply.
     static func run(_ request: [String: Any]) throws -> [String: Any] {
         guard isAvailable else {
-            throw FixtureError("pycose venv missing (\(python)): run `make venv`, or set SECURECOAP_SKIP_PYTHON=1 to skip")
+            throw TestFailure("pycose venv missing (\(python)): run `make venv`, or set SECURECOAP_SKIP_PYTHON=1 to skip")
         }
         guard let script = Bundle.module.url(forResource: "pycose_crosscheck", withExtension: "py", subdirectory: "Fixtures") else {
-            throw FixtureError("pycose_crosscheck.py missing from the test bundle")
+            throw TestFailure("pycose_crosscheck.py missing from the test bundle")
         }
-        let directory = try TestSupport.temporaryDirectory()
-        defer { try? FileManager.default.removeItem(at: directory) }
-        let input = directory.appendingPathComponent("request.json")
-        let output = directory.appendingPathComponent("reply.json")
-        let errors = directory.appendingPathComponent("stderr.txt")
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let input = URL(fileURLWithPath: directory.file("request.json"))
+        let output = URL(fileURLWithPath: directory.file("reply.json"))
+        let errors = URL(fileURLWithPath: directory.file("stderr.txt"))
         try JSONSerialization.data(withJSONObject: request).write(to: input)
         _ = FileManager.default.createFile(atPath: output.path, contents: nil)
         _ = FileManager.default.createFile(atPath: errors.path, contents: nil)
@@ -47,10 +48,10 @@ enum PythonEnvironment {
         process.waitUntilExit()
         guard process.terminationStatus == 0 else {
             let stderr = (try? String(contentsOf: errors, encoding: .utf8)) ?? ""
-            throw FixtureError("pycose_crosscheck.py failed (\(process.terminationStatus)): \(stderr)")
+            throw TestFailure("pycose_crosscheck.py failed (\(process.terminationStatus)): \(stderr)")
         }
         guard let reply = try JSONSerialization.jsonObject(with: Data(contentsOf: output)) as? [String: Any] else {
-            throw FixtureError("pycose_crosscheck.py wrote no JSON object")
+            throw TestFailure("pycose_crosscheck.py wrote no JSON object")
         }
         return reply
     }

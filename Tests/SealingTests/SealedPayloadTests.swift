@@ -2,6 +2,7 @@ import CBOR
 import LibCrypto
 import Sealing
 import Testing
+import TestSupport
 
 @Suite("SealedPayload")
 struct SealedPayloadTests {

@@ -4,6 +4,7 @@ import LibCrypto
 import Sealing
 import Testing
 import Platform
+import TestSupport
 
 @Suite("Sealer")
 struct SealerTests {
@@ -77,23 +78,14 @@ struct SealerTests {
     func concurrentSeals() throws {
         let key = try TestSupport.countingSecret.deriveKey(kid: [0x03])
         let sealer = try Sealer(key: key, deviceID: "d", sequenceNumbers: InMemorySequenceNumberSource())
-        let results = Locked<[UInt64]>([])
+        let results = TestLocked<[UInt64]>([])
         DispatchQueue.concurrentPerform(iterations: 400) { _ in
             let message = try! sealer.seal([1, 2, 3], contentFormat: 0)
             let seq = try! SealedPayload(parsing: message).sequenceNumber
-            results.append(seq)
+            results.update { $0.append(seq) }
         }
-        let sequence = results.value
+        let sequence = results.get()
         #expect(Set(sequence).count == 400)
         #expect(sequence.max() == 399)
     }
-}
-
-/// A tiny lock for collecting results in tests.
-final class Locked<Value>: @unchecked Sendable {   // @unchecked: every access goes through `lock`
-    private let lock = NSLock()
-    private var storage: Value
-    init(_ value: Value) { storage = value }
-    var value: Value { lock.withLock { storage } }
-    func append<E>(_ element: E) where Value == [E] { lock.withLock { storage.append(element) } }
 }

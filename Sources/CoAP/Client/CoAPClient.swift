@@ -17,21 +17,23 @@ public import Logging
 /// did not complete (timeout, unreachable peer, shutdown).
 public final class CoAPClient: Sendable {
     public let configuration: Configuration
-    let endpoint: LibCoAPEndpoint
+    let context: LibCoAPContext
     private let logger: Logger
 
     /// Creates a client and starts its loop thread.
     public init(configuration: Configuration = Configuration(), logger: Logger = Logger(label: "coap.client")) throws {
         self.configuration = configuration
         self.logger = logger
-        self.endpoint = try LibCoAPEndpoint(logger: logger)
-        try endpoint.start(name: "coap-client")
+        let context = try LibCoAPContext(logger: logger)
+        context.client = ClientState(context: context, logger: logger)
+        self.context = context
+        try context.start(name: "coap-client")
     }
 
-    deinit { endpoint.shutdown() }
+    deinit { context.loop.shutdown() }
 
     /// Stops the loop thread. Requests still in flight fail with `CoAPError.Code.shutdown`.
-    public func shutdown() { endpoint.shutdown() }
+    public func shutdown() { context.loop.shutdown() }
 
     /// Sends `request` to the peer named by `uri` (its host and port; the path and query come
     /// from the request).
@@ -53,16 +55,17 @@ public final class CoAPClient: Sendable {
         _ request: CoAPRequest, address: ClientPeer, parameters: ClientSessionParameters, timeout seconds: Double,
         handle: ExchangeHandle
     ) async throws -> CoAPResponse {
-        let endpoint = self.endpoint
+        let context = self.context
         return try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<CoAPResponse, any Error>) in
                 let once = OnceContinuation(continuation)
                 handle.onCancel = { once.resume(with: .failure(CancellationError())) }
-                let accepted = endpoint.executeIfRunning {
+                let accepted = context.loop.executeIfRunning {
                     do throws(CoAPError) {
                         guard !handle.isCancelled else { throw CoAPError(.shutdown, "the request was cancelled") }
-                        let session = try endpoint.clientSession(for: address, parameters: parameters)
-                        let key = try endpoint.send(request, on: session, parameters: parameters, timeout: seconds, observe: false, sink: .single { result in
+                        guard let client = context.client else { throw CoAPError(.shutdown, "the CoAP client is shut down") }
+                        let session = try client.session(for: address, parameters: parameters)
+                        let key = try client.send(request, on: session, parameters: parameters, timeout: seconds, observe: false, sink: .single { result in
                             once.resume(with: result.mapError { $0 as any Error })
                         })
                         handle.key = key
@@ -73,7 +76,7 @@ public final class CoAPClient: Sendable {
                 if !accepted { once.resume(with: .failure(CoAPError(.shutdown, "the CoAP client is shut down"))) }
             }
         } onCancel: {
-            handle.cancel(on: endpoint)
+            handle.cancel(on: context)
         }
     }
 
@@ -124,21 +127,22 @@ public final class CoAPClient: Sendable {
         let address = try peerAddress(uri)
         let seconds = (timeout ?? configuration.requestTimeout).seconds
         let parameters = configuration.sessionParameters
-        let endpoint = self.endpoint
+        let context = self.context
         let handle = ExchangeHandle()
         let (stream, continuation) = AsyncThrowingStream<CoAPResponse, any Error>.makeStream()
-        continuation.onTermination = { _ in handle.cancel(on: endpoint) }
-        let accepted = endpoint.executeIfRunning {
+        continuation.onTermination = { _ in handle.cancel(on: context) }
+        let accepted = context.loop.executeIfRunning {
             do throws(CoAPError) {
                 guard !handle.isCancelled else { return }
-                let session = try endpoint.clientSession(for: address, parameters: parameters)
-                handle.key = try endpoint.send(request, on: session, parameters: parameters, timeout: seconds, observe: true, sink: .observe(continuation))
+                guard let client = context.client else { throw CoAPError(.shutdown, "the CoAP client is shut down") }
+                        let session = try client.session(for: address, parameters: parameters)
+                handle.key = try client.send(request, on: session, parameters: parameters, timeout: seconds, observe: true, sink: .observe(continuation))
             } catch {
                 continuation.finish(throwing: error)
             }
         }
         if !accepted { continuation.finish(throwing: CoAPError(.shutdown, "the CoAP client is shut down")) }
-        return CoAPObservation(stream: stream, cancel: { handle.cancel(on: endpoint) })
+        return CoAPObservation(stream: stream, cancel: { handle.cancel(on: context) })
     }
 
     private func peerAddress(_ uri: CoAPURI) throws(CoAPError) -> ClientPeer {

@@ -22,7 +22,7 @@ final class ExchangeHandle: @unchecked Sendable {
     var isCancelled: Bool { lock.withLock { _cancelled } }
 
     /// Marks the handle cancelled and, once the exchange exists, abandons it on the loop.
-    func cancel(on endpoint: LibCoAPEndpoint) {
+    func cancel(on context: LibCoAPContext) {
         let (key, onCancel) = lock.withLock { () -> (ExchangeKey?, (@Sendable () -> Void)?) in
             if _cancelled { return (nil, nil) }
             _cancelled = true
@@ -30,7 +30,7 @@ final class ExchangeHandle: @unchecked Sendable {
         }
         let error = CoAPError(.shutdown, "the request was cancelled")
         if let key {
-            endpoint.execute { endpoint.abandon(key: key, error: error) }
+            context.loop.execute { context.client?.abandon(key: key, error: error) }
         }
         onCancel?()
     }

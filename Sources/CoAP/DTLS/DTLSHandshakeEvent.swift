@@ -21,15 +21,20 @@ public struct DTLSHandshakeEvent: Sendable, CustomStringConvertible {
     }
 
     public var outcome: Outcome
-    /// The PSK identity the client gave, or the identity its certificate mapped to.
+    /// Once established, the identity the session is authenticated as (what the key lookup or the
+    /// certificate mapping returned). After a failure, the identity the client claimed, not proven:
+    /// what the lookup made of its PSK identity, or that PSK identity when the lookup knew none.
     public var identity: String?
+    /// The PSK identity the client sent, if it used PSK.
+    public var offeredIdentity: String?
     public var peer: CoAPPeerAddress
 
-    public init(outcome: Outcome, identity: String?, peer: CoAPPeerAddress) {
+    public init(outcome: Outcome, identity: String?, offeredIdentity: String? = nil, peer: CoAPPeerAddress) {
         self.outcome = outcome
         self.identity = identity
+        self.offeredIdentity = offeredIdentity
         self.peer = peer
     }
 
-    public var description: String { "DTLS handshake from \(peer) (identity \(identity ?? "-")): \(outcome)" }
+    public var description: String { "DTLS handshake from \(peer) (identity \(offeredIdentity ?? identity ?? "-")): \(outcome)" }
 }

@@ -1,10 +1,24 @@
 /// How a server secures its DTLS endpoint: PSK, X.509, or both at once (the client's hello
 /// decides which one a session uses).
 public struct DTLSServerConfiguration: Sendable {
-    /// Looks up the key for a client's PSK identity; `nil` refuses the client without telling it
-    /// why (it sees the same failure as with a wrong key). Called on the server's loop thread for
-    /// every handshake: keep it fast (an in-memory lookup).
-    public typealias KeyLookup = @Sendable (_ identity: PSKIdentity, _ peer: CoAPPeerAddress) -> PSKKey?
+    /// Looks up the key for a client's PSK identity, and the identity the session is then
+    /// authenticated as (``CoAPRequest/identity``: the device a PSK identity belongs to, say);
+    /// `nil` refuses the client without telling it why (it sees the same failure as with a wrong
+    /// key). Called on the server's loop thread for every handshake: keep it fast (an in-memory
+    /// lookup).
+    public typealias KeyLookup = @Sendable (_ identity: PSKIdentity, _ peer: CoAPPeerAddress) -> PSKMatch?
+
+    /// What a PSK lookup found: the key, and the identity a session that proves it holds the key is
+    /// authenticated as.
+    public struct PSKMatch: Sendable {
+        public var key: PSKKey
+        public var identity: String
+
+        public init(key: PSKKey, identity: String) {
+            self.key = key
+            self.identity = identity
+        }
+    }
 
     /// Maps a verified client certificate to an identity; `nil` refuses the client. Called on
     /// the loop thread.
@@ -54,15 +68,18 @@ public struct DTLSServerConfiguration: Sendable {
     /// What peers may hold (handshakes and sessions, per address and in all) and how addresses
     /// whose handshakes keep failing are throttled.
     public var limits: DTLSServerLimits
+    /// Where the server counts what its front door and handshakes see (``DTLSServerStatistics``).
+    public var counters: DTLSServerCounters
 
     public init(
         psk: PSK? = nil, pki: PKI? = nil, handshakeTimeout: Duration = .seconds(10), limits: DTLSServerLimits = DTLSServerLimits(),
-        onHandshake: (@Sendable (DTLSHandshakeEvent) -> Void)? = nil
+        counters: DTLSServerCounters = DTLSServerCounters(), onHandshake: (@Sendable (DTLSHandshakeEvent) -> Void)? = nil
     ) {
         self.psk = psk
         self.pki = pki
         self.handshakeTimeout = handshakeTimeout
         self.limits = limits
+        self.counters = counters
         self.onHandshake = onHandshake
     }
 }

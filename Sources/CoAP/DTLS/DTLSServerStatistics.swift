@@ -1,3 +1,5 @@
+import Platform
+
 /// What a DTLS server's front door and handshakes have seen since it started, and what peers
 /// hold now (see ``CoAPServer/dtlsStatistics``).
 public struct DTLSServerStatistics: Sendable, Equatable {
@@ -29,4 +31,18 @@ public struct DTLSServerStatistics: Sendable, Equatable {
     public var throttledAddresses = 0
 
     public init() {}
+}
+
+/// Where a DTLS server keeps its ``DTLSServerStatistics``, readable from any thread. Made by the
+/// server's owner (``DTLSServerConfiguration/counters``), so that whatever reports them can hold
+/// it before the server exists.
+public final class DTLSServerCounters: Sendable {
+    private let state = Locked(DTLSServerStatistics())
+
+    public init() {}
+
+    /// The figures now.
+    public var snapshot: DTLSServerStatistics { state.withLock { $0 } }
+
+    func update(_ body: (inout DTLSServerStatistics) -> Void) { state.withLock(body) }
 }

@@ -17,13 +17,13 @@ import Glibc
 /// callbacks are replaced by ours (``installCookieCallbacks(on:)``), so the cookie the client
 /// returns is the one OpenSSL checks.
 ///
-/// Loop thread only, except ``statistics`` (locked).
+/// Loop thread only, except ``counters`` (locked).
 final class DTLSAdmission {
     let limits: DTLSServerLimits
     /// libcoap's DTLS socket.
     let socket: Int32
     /// What the front door has seen, and what peers hold now.
-    let statistics = Locked(DTLSServerStatistics())
+    let counters: DTLSServerCounters
     /// The peer whose ClientHello was let through in the batch being handed to libcoap: libcoap's
     /// cookie callbacks (ours) check the cookie against it.
     var admitting: PeerKey?
@@ -51,8 +51,9 @@ final class DTLSAdmission {
         var isIdle: Bool { sessions == 0 && handshakes == 0 }
     }
 
-    init(limits: DTLSServerLimits, socket: Int32, now: UInt64) throws(CoAPError) {
+    init(limits: DTLSServerLimits, counters: DTLSServerCounters, socket: Int32, now: UInt64) throws(CoAPError) {
         self.limits = limits
+        self.counters = counters
         self.socket = socket
         do { cookies = try HelloCookies(now: now) } catch {
             throw CoAPError(.invalidConfiguration, "no random bytes for DTLS cookies: \(error)")
@@ -103,7 +104,7 @@ final class DTLSAdmission {
             DTLSClientHello(prefix: UnsafeRawBufferPointer(rebasing: raw.prefix(min(datagramLength, raw.count))), datagramLength: datagramLength)
         }
         guard let hello else {
-            statistics.withLock { $0.strayDatagrams += 1 }
+            counters.update { $0.strayDatagrams += 1 }
             return false
         }
         let addressBytes = key.bytes
@@ -112,30 +113,30 @@ final class DTLSAdmission {
             return false
         }
         if handshakes >= limits.maxHandshakes || sessions >= limits.maxSessions {
-            statistics.withLock { $0.handshakesRefusedAtCapacity += 1 }
+            counters.update { $0.handshakesRefusedAtCapacity += 1 }
             return false
         }
         if var host = hosts[key.host] {
             if host.handshakes >= limits.maxHandshakesPerAddress || host.sessions >= limits.maxSessionsPerAddress {
-                statistics.withLock { $0.handshakesRefusedAtCapacity += 1 }
+                counters.update { $0.handshakesRefusedAtCapacity += 1 }
                 return false
             }
             if host.throttledUntil > now {
                 let admitted = host.throttle?.take(now: now) ?? false
                 hosts[key.host] = host
                 guard admitted else {
-                    statistics.withLock { $0.handshakesThrottled += 1 }
+                    counters.update { $0.handshakesThrottled += 1 }
                     return false
                 }
             }
         }
-        statistics.withLock { $0.handshakesAdmitted += 1 }
+        counters.update { $0.handshakesAdmitted += 1 }
         return true
     }
 
     private func challenge(_ hello: DTLSClientHello, for addressBytes: [UInt8], address: inout sockaddr_storage, addressLength: socklen_t, now: UInt64) {
         guard cookieBucket.take(now: now), let cookie = try? cookies.cookie(for: addressBytes, now: now) else {
-            statistics.withLock { $0.cookiesNotSent += 1 }
+            counters.update { $0.cookiesNotSent += 1 }
             return
         }
         let request = DTLSClientHello.helloVerifyRequest(answering: hello, cookie: cookie)
@@ -146,7 +147,7 @@ final class DTLSAdmission {
                 }
             }
         }
-        statistics.withLock { $0.cookiesSent += 1 }
+        counters.update { $0.cookiesSent += 1 }
     }
 
     /// Drops the datagram at the head of the socket's queue (a UDP read of one byte takes it all).
@@ -203,7 +204,7 @@ final class DTLSAdmission {
                 host.throttledUntil = now &+ limits.throttleDuration.nanoseconds
                 host.throttle = TokenBucket(rate: limits.throttledHandshakesPerSecond, burst: 1, now: now)
                 started = true
-                statistics.withLock { $0.throttledAddresses += 1 }
+                counters.update { $0.throttledAddresses += 1 }
             }
         }
         hosts[key.host] = host
@@ -230,11 +231,11 @@ final class DTLSAdmission {
             !host.isIdle || host.throttledUntil > now || host.failures.contains { now &- $0 < window }
         }
         let throttled = hosts.values.reduce(0) { $0 + ($1.throttledUntil > now ? 1 : 0) }
-        statistics.withLock { $0.throttledAddresses = throttled }
+        counters.update { $0.throttledAddresses = throttled }
     }
 
     private func publishCounts() {
-        statistics.withLock {
+        counters.update {
             $0.handshakesInProgress = handshakes
             $0.sessions = sessions
         }

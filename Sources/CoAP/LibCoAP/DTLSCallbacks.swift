@@ -1,15 +1,20 @@
 internal import CLibCoAP
 import Platform
 
-// C callbacks for DTLS. Non-capturing: each finds its endpoint through the libcoap session
-// (directly, or through the SSL connection's app data, where libcoap's OpenSSL backend keeps it).
-// All run on the loop thread, inside libcoap or OpenSSL calls.
+// C callbacks for DTLS. Non-capturing: each finds its context through the libcoap session
+// (directly, or through the SSL connection's app data, where libcoap's OpenSSL backend keeps it),
+// then the server or client side the session belongs to. All run on the loop thread, inside
+// libcoap or OpenSSL calls.
+
+/// Whether a libcoap session is one of the server's (accepted, or still in the hello phase).
+private func isServerSession(_ session: OpaquePointer) -> Bool {
+    let type = coap_session_get_type(session)
+    return type == COAP_SESSION_TYPE_SERVER || type == COAP_SESSION_TYPE_HELLO
+}
 
 /// The server's PSK lookup (`coap_dtls_spsk_t.validate_id_call_back`).
 let libcoapPSKLookup: coap_dtls_id_callback_t = { identity, session, _ in
-    guard let identity, let session, let endpoint = LibCoAPEndpoint.from(session: session),
-        let server = endpoint.server
-    else { return nil }
+    guard let identity, let session, let server = LibCoAPContext.from(session: session)?.server else { return nil }
     return server.pskKey(for: identity.pointee, session: session)
 }
 
@@ -24,8 +29,7 @@ let libcoapTLSSetup: coap_dtls_security_setup_t = { tls, _ in
     guard mode & SSL_VERIFY_PEER != 0 else { return 1 }  // a PSK session, or an insecure client
     var newMode = mode
     if SSL_is_server(ssl) == 1, let raw = scoap_ssl_session(ssl),
-        let endpoint = LibCoAPEndpoint.from(session: OpaquePointer(raw)),
-        let pki = endpoint.server?.dtls?.pki
+        let pki = LibCoAPContext.from(session: OpaquePointer(raw))?.server?.dtls?.pki
     {
         newMode = SSL_VERIFY_PEER | SSL_VERIFY_CLIENT_ONCE | (pki.requireClientCertificate ? SSL_VERIFY_FAIL_IF_NO_PEER_CERT : 0)
     }
@@ -37,18 +41,24 @@ let libcoapTLSSetup: coap_dtls_security_setup_t = { tls, _ in
 let dtlsVerifyCallback: @convention(c) (Int32, OpaquePointer?) -> Int32 = { preverified, store in
     guard let store, let ssl = scoap_ssl_of_store(store), let raw = scoap_ssl_session(ssl) else { return 0 }
     let session = OpaquePointer(raw)
-    guard let endpoint = LibCoAPEndpoint.from(session: session) else { return 0 }
-    return endpoint.verifyPeerCertificate(session: session, preverified: preverified == 1, store: store) ? 1 : 0
+    guard let context = LibCoAPContext.from(session: session) else { return 0 }
+    let accepted = isServerSession(session)
+        ? context.server?.verifyClientCertificate(session: session, preverified: preverified == 1, store: store)
+        : context.client?.verifyServerCertificate(session: session, preverified: preverified == 1, store: store)
+    return accepted == true ? 1 : 0
 }
 
 /// Records DTLS alerts, then hands over to libcoap's own info callback (set on the SSL_CTX).
 let dtlsInfoCallback: @convention(c) (OpaquePointer?, Int32, Int32) -> Void = { ssl, location, value in
     guard let ssl else { return }
-    if location & SSL_CB_ALERT != 0, let raw = scoap_ssl_session(ssl),
-        let endpoint = LibCoAPEndpoint.from(session: OpaquePointer(raw))
-    {
+    if location & SSL_CB_ALERT != 0, let raw = scoap_ssl_session(ssl), let context = LibCoAPContext.from(session: OpaquePointer(raw)) {
+        let session = OpaquePointer(raw)
         let text = String(cString: SSL_alert_desc_string_long(value))
-        endpoint.recordAlert(session: OpaquePointer(raw), text: text, received: location & SSL_CB_READ != 0)
+        if isServerSession(session) {
+            context.server?.recordAlert(session: session, text: text, received: location & SSL_CB_READ != 0)
+        } else {
+            context.client?.recordAlert(session: session, text: text, received: location & SSL_CB_READ != 0)
+        }
     }
     if let original = SSL_CTX_get_info_callback(SSL_get_SSL_CTX(ssl)) {
         original(ssl, location, value)

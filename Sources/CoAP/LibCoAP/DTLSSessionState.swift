@@ -1,39 +1,35 @@
 internal import CLibCoAP
 
-/// What the loop knows about one DTLS session while and after it handshakes. Loop thread only.
+/// What the server knows about one DTLS session while and after it handshakes. Loop thread only.
 final class DTLSSessionState {
-    enum Role { case client, server }
-
-    let role: Role
     let peer: CoAPPeerAddress
-    /// C memory the session's libcoap set-up points into.
-    let memory = CMemory()
-    var connected = false
-    /// Server sessions: the peer's transport address as the front door counts it, and whether
-    /// its handshake still counts as in progress there.
-    var admissionKey: PeerKey?
-    var handshaking = false
-    /// Server sessions: the peer's address and interface, to find the session again in libcoap.
+    /// The peer's address and interface, to find the session again in libcoap.
     var remote: coap_address_t?
     var ifindex: Int32 = 0
-    /// The outcome has been reported (server) or the exchanges failed (client).
+    /// The peer's transport address as the front door counts it, and whether its handshake still
+    /// counts as in progress there.
+    var admissionKey: PeerKey?
+    var handshaking = false
+    var connected = false
+    /// The outcome has been reported.
     var reported = false
     var timer: LoopTimer?
-    /// The PSK identity the client gave, or the identity its certificate mapped to.
-    var identity: String?
+    /// The PSK identity the client sent.
+    var offeredIdentity: String?
+    /// What the key lookup or the certificate mapping made of the client: the identity the session
+    /// is authenticated as once it is established.
+    var authenticatesAs: String?
     /// A PSK identity the server did not accept: the handshake runs on with a random key.
     var decoy = false
     /// Why certificate verification refused the peer, when it did.
     var certificateFailure: String?
-    /// The last DTLS alert received, e.g. "unknown PSK identity".
+    /// The last DTLS alert, e.g. "the peer sent the alert 'unknown CA'".
     var alert: String?
 
-    // Client sessions: what the server's certificate must say.
-    var expectedServerName: String?
-    var insecure = false
+    init(peer: CoAPPeerAddress) { self.peer = peer }
 
-    init(role: Role, peer: CoAPPeerAddress) {
-        self.role = role
-        self.peer = peer
+    /// Keeps the first alert sent, or any alert received (it says more).
+    func recordAlert(_ text: String, received: Bool) {
+        if received || alert == nil { alert = received ? "the peer sent the alert '\(text)'" : "sent the alert '\(text)'" }
     }
 }

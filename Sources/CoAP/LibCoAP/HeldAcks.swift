@@ -1,9 +1,9 @@
-/// Confirmable requests whose ACK the server holds back so that a deferred answer can ride on it
+/// Confirmable requests whose ACK the server holds back so that a late answer can ride on it
 /// (RFC 7252 §5.2.1), oldest first. Every request is held for the same time, so arrival order is
 /// deadline order and a FIFO serves as the timer queue: one sweep timer for all of them instead of
 /// a timer per request. Loop thread only.
 struct HeldAcks {
-    private var entries: [(id: UInt64, deadline: UInt64)] = []
+    private var entries: [(answer: LateAnswer, deadline: UInt64)] = []
     private var head = 0
 
     var isEmpty: Bool { head == entries.count }
@@ -11,16 +11,16 @@ struct HeldAcks {
     /// The deadline of the oldest entry still queued.
     var nextDeadline: UInt64? { isEmpty ? nil : entries[head].deadline }
 
-    mutating func append(id: UInt64, deadline: UInt64) {
-        entries.append((id, deadline))
+    mutating func append(_ answer: LateAnswer, deadline: UInt64) {
+        entries.append((answer, deadline))
     }
 
-    /// Removes and returns the ids whose deadline is at or before `now`, oldest first. Some may
-    /// have been answered meanwhile: the caller checks.
-    mutating func popDue(now: UInt64) -> [UInt64] {
-        var due: [UInt64] = []
+    /// Removes and returns the answers whose deadline is at or before `now`, oldest first. Some
+    /// may have been sent meanwhile: the caller checks ``LateAnswer/holdsAck``.
+    mutating func popDue(now: UInt64) -> [LateAnswer] {
+        var due: [LateAnswer] = []
         while head < entries.count, entries[head].deadline <= now {
-            due.append(entries[head].id)
+            due.append(entries[head].answer)
             head += 1
         }
         if head == entries.count {
@@ -33,9 +33,12 @@ struct HeldAcks {
         return due
     }
 
-    /// Forgets everything (teardown).
-    mutating func removeAll() {
-        entries.removeAll()
-        head = 0
+    /// Everything still queued (teardown).
+    mutating func removeAll() -> [LateAnswer] {
+        defer {
+            entries.removeAll()
+            head = 0
+        }
+        return entries[head...].map(\.answer)
     }
 }

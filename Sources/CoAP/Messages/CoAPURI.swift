@@ -1,3 +1,5 @@
+internal import LibCrypto
+
 /// A `coap://` or `coaps://` URI (RFC 7252 §6): scheme, host, port, path segments and query.
 public struct CoAPURI: Hashable, Sendable, CustomStringConvertible {
     public enum Scheme: String, Sendable {
@@ -99,7 +101,7 @@ public struct CoAPURI: Hashable, Sendable, CustomStringConvertible {
             if c == UInt8(ascii: "%") {
                 let h1 = u.index(after: i)
                 guard h1 < u.endIndex, u.index(after: h1) < u.endIndex,
-                    let hi = hexValue(u[h1]), let lo = hexValue(u[u.index(after: h1)])
+                    let hi = Hex.value(ofDigit: u[h1]), let lo = Hex.value(ofDigit: u[u.index(after: h1)])
                 else { throw CoAPError(.invalidURI, "bad percent-encoding in '\(uri)'") }
                 bytes.append(hi << 4 | lo)
                 i = u.index(h1, offsetBy: 2)
@@ -111,14 +113,6 @@ public struct CoAPURI: Hashable, Sendable, CustomStringConvertible {
         return String(decoding: bytes, as: UTF8.self)
     }
 
-    private static func hexValue(_ c: UInt8) -> UInt8? {
-        switch c {
-        case UInt8(ascii: "0")...UInt8(ascii: "9"): c - UInt8(ascii: "0")
-        case UInt8(ascii: "a")...UInt8(ascii: "f"): c - UInt8(ascii: "a") + 10
-        case UInt8(ascii: "A")...UInt8(ascii: "F"): c - UInt8(ascii: "A") + 10
-        default: nil
-        }
-    }
 }
 
 extension CoAPRequest {

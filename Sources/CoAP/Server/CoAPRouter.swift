@@ -8,33 +8,22 @@
 /// }
 /// ```
 ///
-/// A handler that returns without suspending is answered in the ACK (piggybacked); one that
-/// suspends gets an empty ACK first and a separate response later. A handler that throws gives
-/// `5.00` with no details on the wire (the error is logged). An unknown path gives `4.04`, a
-/// known path with another method `4.05`.
+/// A handler's answer travels the way its timing allows, and the route author need not choose:
+/// one that returns without suspending is answered piggybacked on the ACK; one that suspends and
+/// finishes within half a second, on the ACK held back meanwhile (one datagram each way, as if
+/// answered at once); later than that, as a separate response after an empty ACK. A handler that
+/// throws gives `5.00` with no details on the wire (the error is logged). An unknown path gives
+/// `4.04`, a known path with another method `4.05`. A GET handler of an observable route is also
+/// called for each notification; one that suspends there is answered `5.03` (the observer comes
+/// back), so it should answer notifications from memory.
 public struct CoAPRouter: Sendable {
-    /// A request handler.
+    /// A request handler. It runs as a task that prefers the server's loop thread: code that does
+    /// not suspend runs there, in line with the request; it must not block.
     public typealias Handler = @Sendable (CoAPRequest) async throws -> CoAPResponse
-
-    /// A handler that never suspends, called directly on the server's loop thread: no task is
-    /// made, and the response always rides on the ACK. For hot paths (reading ingestion) whose
-    /// work is in memory or a synchronous store commit; it must not block for long.
-    public typealias SynchronousHandler = @Sendable (CoAPRequest) throws -> CoAPResponse
-
-    /// A handler called on the loop thread like a ``SynchronousHandler``, that may answer later:
-    /// it returns the response (piggybacked on the ACK), or `nil` and calls
-    /// ``CoAPDeferredResponse/send(_:)`` when the answer is ready (a separate response).
-    public typealias DeferrableHandler = @Sendable (CoAPRequest, CoAPDeferredResponse) -> CoAPResponse?
-
-    enum RouteHandler: Sendable {
-        case async(Handler)
-        case synchronous(SynchronousHandler)
-        case deferrable(DeferrableHandler)
-    }
 
     struct Route: Sendable {
         var template: CoAPPathTemplate
-        var handlers: [CoAPMethod: RouteHandler]
+        var handlers: [CoAPMethod: Handler]
         var attributes: CoAPResourceAttributes
     }
 
@@ -50,34 +39,6 @@ public struct CoAPRouter: Sendable {
         attributes: CoAPResourceAttributes? = nil,
         _ handler: @escaping Handler
     ) {
-        add(.async(handler), for: method, path, attributes: attributes)
-    }
-
-    /// Registers a ``SynchronousHandler`` for `method` on `path`: called on the loop thread, with
-    /// no task per request (about a third of the server's work per request when handlers are
-    /// trivial).
-    public mutating func on(
-        _ method: CoAPMethod,
-        _ path: String,
-        attributes: CoAPResourceAttributes? = nil,
-        synchronous handler: @escaping SynchronousHandler
-    ) {
-        add(.synchronous(handler), for: method, path, attributes: attributes)
-    }
-
-    /// Registers a ``DeferrableHandler`` for `method` on `path`: called on the loop thread with no
-    /// task per request; it answers at once (on the ACK) or later through the
-    /// ``CoAPDeferredResponse`` it is given.
-    public mutating func on(
-        _ method: CoAPMethod,
-        _ path: String,
-        attributes: CoAPResourceAttributes? = nil,
-        deferrable handler: @escaping DeferrableHandler
-    ) {
-        add(.deferrable(handler), for: method, path, attributes: attributes)
-    }
-
-    private mutating func add(_ handler: RouteHandler, for method: CoAPMethod, _ path: String, attributes: CoAPResourceAttributes?) {
         let template = CoAPPathTemplate(path)
         if let i = routes.firstIndex(where: { $0.template == template }) {
             routes[i].handlers[method] = handler

@@ -16,7 +16,7 @@ import Platform
 /// without blocking, for callers that manage the lifetime themselves (`shutdown()`).
 public final class CoAPServer: Service, Sendable {
     public let configuration: Configuration
-    let endpoint: LibCoAPEndpoint
+    let context: LibCoAPContext
     private let router: CoAPRouter
     private let logger: Logger
     private let state = Locked(State())
@@ -26,7 +26,6 @@ public final class CoAPServer: Service, Sendable {
         var stopped = false
         var addresses: [CoAPPeerAddress] = []
         var dtlsAddresses: [CoAPPeerAddress] = []
-        var dtlsStatistics: Locked<DTLSServerStatistics>?
         var waiters: [CheckedContinuation<Void, Never>] = []
     }
 
@@ -34,24 +33,24 @@ public final class CoAPServer: Service, Sendable {
         self.configuration = configuration
         self.router = router
         self.logger = logger
-        self.endpoint = try LibCoAPEndpoint(logger: logger)
+        self.context = try LibCoAPContext(logger: logger)
     }
 
-    deinit { endpoint.shutdown() }
+    deinit { context.loop.shutdown() }
 
     /// Binds the socket, installs the routes and starts serving. Idempotent.
     public func start() throws {
         try state.withLock { state in
             guard !state.started else { return }
-            (state.addresses, state.dtlsAddresses, state.dtlsStatistics) = try bindAndStart()
+            (state.addresses, state.dtlsAddresses) = try bindAndStart()
             state.started = true
         }
     }
 
-    private func bindAndStart() throws -> (plain: [CoAPPeerAddress], dtls: [CoAPPeerAddress], Locked<DTLSServerStatistics>?) {
+    private func bindAndStart() throws -> (plain: [CoAPPeerAddress], dtls: [CoAPPeerAddress]) {
         try configuration.limits.validate()
-        let binding = ServerBinding(endpoint: endpoint, router: router, limits: configuration.limits, logger: logger)
-        endpoint.server = binding
+        let binding = ServerState(context: context, router: router, limits: configuration.limits, logger: logger)
+        context.server = binding
         binding.installResources()
         var plain: [CoAPPeerAddress] = []
         var secure: [CoAPPeerAddress] = []
@@ -71,8 +70,8 @@ public final class CoAPServer: Service, Sendable {
         guard !plain.isEmpty || !secure.isEmpty else {
             throw CoAPError(.invalidConfiguration, "the server has neither plain CoAP nor DTLS switched on")
         }
-        try endpoint.start(name: "coap-server")
-        return (plain, secure, binding.admission?.statistics)
+        try context.start(name: "coap-server")
+        return (plain, secure)
     }
 
     /// The plain-CoAP addresses the server listens on (known after `start()`), with the actual
@@ -83,10 +82,8 @@ public final class CoAPServer: Service, Sendable {
     public var dtlsLocalAddresses: [CoAPPeerAddress] { state.withLock { $0.dtlsAddresses } }
 
     /// What the DTLS endpoint's front door and handshakes have seen, and what peers hold now;
-    /// nil without DTLS (or before `start()`).
-    public var dtlsStatistics: DTLSServerStatistics? {
-        state.withLock { $0.dtlsStatistics }?.withLock { $0 }
-    }
+    /// nil without DTLS.
+    public var dtlsStatistics: DTLSServerStatistics? { configuration.dtls?.counters.snapshot }
 
     /// The UDP port of the first DTLS address (after `start()`).
     public var dtlsPort: UInt16? { dtlsLocalAddresses.first?.port }
@@ -110,7 +107,7 @@ public final class CoAPServer: Service, Sendable {
 
     /// Stops serving and releases the socket, sessions and thread. Idempotent.
     public func shutdown() {
-        endpoint.shutdown()
+        context.loop.shutdown()
         let waiters = state.withLock { (s: inout State) -> [CheckedContinuation<Void, Never>] in
             s.stopped = true
             defer { s.waiters.removeAll() }
@@ -136,10 +133,10 @@ public final class CoAPServer: Service, Sendable {
     /// or revoked. The peer must handshake again, and the server's key lookup decides then.
     /// Returns at once; the sessions close on the loop thread within milliseconds.
     public func closeDTLSSessions(where matches: @escaping @Sendable (String) -> Bool) {
-        let endpoint = self.endpoint
+        let context = self.context
         let logger = self.logger
-        _ = endpoint.executeIfRunning {
-            let closed = endpoint.closeServerSessions(where: matches)
+        _ = context.loop.executeIfRunning {
+            let closed = context.server?.closeSessions(where: matches) ?? 0
             if closed > 0 { logger.notice("DTLS sessions closed", metadata: ["dtls.sessions": "\(closed)"]) }
         }
     }
@@ -151,23 +148,23 @@ public final class CoAPServer: Service, Sendable {
     /// on their first request; a registration that arrives before that is answered without
     /// Observe (RFC 7641 lets a server decline) and the next one registers.
     public func materialize(path: String) {
-        let endpoint = self.endpoint
-        _ = endpoint.executeIfRunning { endpoint.server?.materialize(path: path) }
+        let context = self.context
+        _ = context.loop.executeIfRunning { context.server?.materialize(path: path) }
     }
 
     /// Tells the observers of `path` that it changed: each gets a notification built by the
     /// route's GET handler. For a templated route (`/readings/{device}`), `path` is concrete.
     public func notifyObservers(of path: String) {
-        let endpoint = self.endpoint
-        _ = endpoint.executeIfRunning { endpoint.server?.notifyObservers(of: path) }
+        let context = self.context
+        _ = context.loop.executeIfRunning { context.server?.notifyObservers(of: path) }
     }
 
     /// Notifies the observers of several paths: one hand-over to the loop for all of them.
     public func notifyObservers(of paths: [String]) {
         guard !paths.isEmpty else { return }
-        let endpoint = self.endpoint
-        _ = endpoint.executeIfRunning {
-            for path in paths { endpoint.server?.notifyObservers(of: path) }
+        let context = self.context
+        _ = context.loop.executeIfRunning {
+            for path in paths { context.server?.notifyObservers(of: path) }
         }
     }
 }

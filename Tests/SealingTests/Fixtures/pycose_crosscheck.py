@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Cross-check SecureCoAP sealed payloads against pycose 1.1.0 (DESIGN.md, "Sealed payload format").
+"""Cross-check SecureCoAP sealed payloads against pycose 1.1.0 (docs/sealed-format.md).
 
 Reads one JSON request on stdin and writes one JSON reply on stdout:
   {"open": [case, ...], "seal": [case, ...]}
