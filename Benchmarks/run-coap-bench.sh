@@ -21,7 +21,12 @@
 #                before the 2.01, encrypted at rest), ingest-clear = the same with readings
 #                stored in clear, ingest-power = the same with --durability power (a flush to
 #                the device per commit), gateway-get = the same Gateway answering GET
-#                /health (its own handler, ~170 bytes of JSON: no seal, no commit)
+#                /health (its own handler, ~170 bytes of JSON: no seal, no commit). Any of
+#                ours, ingest, ingest-clear, ingest-power and gateway-get with "@base" runs the
+#                binary of the same name from BASE_BIN_DIR instead: a build of another commit,
+#                compared side by side with this one (e.g. "ours,ours@base").
+#   BASE_BIN_DIR the release bin directory of that other build (`swift build -c release
+#                --show-bin-path` in its checkout)
 #   PIN=0        1: pin the server to CPU 1 and the load generator to CPU 0 (taskset), when there
 #                are at least 2 CPUs
 #   SKIP_BUILD=1 use the binaries already built
@@ -158,12 +163,23 @@ await_ports() {
     exit 1
 }
 
+# binary NAME WHICH: the path of our binary NAME for server WHICH (from BASE_BIN_DIR for X@base).
+binary() {
+    if [[ $2 == *@base ]]; then
+        [[ -x ${BASE_BIN_DIR:-}/$1 ]] || { log "$2: no $1 in BASE_BIN_DIR (${BASE_BIN_DIR:-unset})"; exit 1; }
+        echo "$BASE_BIN_DIR/$1"
+    else
+        echo "$(dirname "$OURS_BIN")/$1"
+    fi
+}
+
 start_ours() {
-    local out=$WORK/ours.out
+    local out=$WORK/ours.out bin
+    bin=$(binary coap-bench-server "$1")
     : > "$out"
     local psk=()
     [[ $DTLS == 1 ]] && psk=(--psk "$PSK_IDENTITY:$PSK_KEY")
-    timeout -s TERM "$RUN_LIMIT" "${SERVER_PIN[@]}" "$OURS_BIN" 0 "${psk[@]}" > "$out" 2> "$WORK/ours.err" &
+    timeout -s TERM "$RUN_LIMIT" "${SERVER_PIN[@]}" "$bin" 0 "${psk[@]}" > "$out" 2> "$WORK/ours.err" &
     SERVER_TPID=$!
     PIDS+=("$SERVER_TPID")
     await_ports coap-bench-server "$out" "$WORK/ours.err" 250
@@ -173,13 +189,14 @@ start_ours() {
 # The Gateway with a fresh data directory and fresh devices; it writes the sealed readings
 # coap-load will send (-f) before it listens.
 start_ingest() {
-    local out=$WORK/ingest.out clear=() psk=() durability=()
-    [[ $1 == ingest-clear ]] && clear=(--no-encryption)
-    [[ $1 == ingest-power ]] && durability=(--durability power)
+    local out=$WORK/ingest.out clear=() psk=() durability=() bin
+    bin=$(binary ingest-bench "$1")
+    [[ ${1%@base} == ingest-clear ]] && clear=(--no-encryption)
+    [[ ${1%@base} == ingest-power ]] && durability=(--durability power)
     [[ $DTLS == 1 ]] && psk=(--device-psk "$PSK_KEY")   # device bench-N: PSK identity bench-N
     rm -rf "$WORK/ingest-data" "$WORK/payloads"
     : > "$out"
-    timeout -s TERM "$((RUN_LIMIT + 60))" "${SERVER_PIN[@]}" "$INGEST_BIN" "$WORK/ingest-data" "$WORK/payloads" \
+    timeout -s TERM "$((RUN_LIMIT + 60))" "${SERVER_PIN[@]}" "$bin" "$WORK/ingest-data" "$WORK/payloads" \
         --devices 16 --messages "$INGEST_MESSAGES" "${clear[@]}" "${durability[@]}" "${psk[@]}" > "$out" 2> "$WORK/ingest.err" &
     SERVER_TPID=$!
     PIDS+=("$SERVER_TPID")
@@ -256,11 +273,12 @@ run_one() {
     local path=$REQ_PATH extra=()
     SERVER_NAME=$which
     case $which in
-        ours) start_ours ;;
+        ours|ours@base) start_ours "$which" ;;
         libcoap) start_libcoap ;;
         aiocoap) start_aiocoap ;;
-        ingest|ingest-clear|ingest-power) start_ingest "$which"; path=/readings; extra=(-f "$WORK/payloads") ;;
-        gateway-get) start_ingest "$which"; path=/health ;;
+        ingest|ingest-clear|ingest-power|ingest@base|ingest-clear@base|ingest-power@base)
+            start_ingest "$which"; path=/readings; extra=(-f "$WORK/payloads") ;;
+        gateway-get|gateway-get@base) start_ingest "$which"; path=/health ;;
         *) log "unknown server $which"; exit 1 ;;
     esac
     # shellcheck disable=SC2086

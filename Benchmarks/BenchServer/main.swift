@@ -73,17 +73,22 @@ var options = CoAPOptions()
 options.maxAge = 0x2ffff
 let response = CoAPResponse(code: .content, payload: Array(indexText.utf8), options: options)
 
-var router = CoAPRouter()
-// `/` (what the benchmark compares) uses a synchronous handler, called on the loop thread with no
-// task per request; `/bench` is the same response from an async handler that does not suspend.
-router.get("/bench") { _ in response }
-router.on(.get, "/", synchronous: { _ in response })
+/// Outside the top-level code: a closure formed there would be isolated to the main actor, and
+/// every request would pay a switch of executors to call it.
+func route(_ response: CoAPResponse) -> CoAPRouter {
+    var router = CoAPRouter()
+    router.get("/") { _ in response }
+    return router
+}
+let router = route(response)
 
 var dtls: DTLSServerConfiguration?
 if let psk {
     let keys: [PSKIdentity: PSKKey]
     do { keys = [try PSKIdentity(psk.identity): try PSKKey(text: psk.key)] } catch { fail("bad --psk: \(error)") }
-    dtls = DTLSServerConfiguration(psk: .init(hint: "bench", keyLookup: { identity, _ in keys[identity] }))
+    dtls = DTLSServerConfiguration(psk: .init(hint: "bench", keyLookup: { identity, _ in
+        keys[identity].map { DTLSServerConfiguration.PSKMatch(key: $0, identity: identity.text) }
+    }))
 }
 
 let server: CoAPServer

@@ -11,7 +11,8 @@
 // SIGINT, and prints "stored=S commits=C" before exiting 0.
 //
 // --no-encryption stores the reading content in clear: the baseline against which encryption at
-// rest is measured (a package-only switch of the Gateway library, not a product option).
+// rest is measured, through the same code path (a package-only content cipher that seals nothing,
+// `ClearContent` below, in place of the data keys; never a product option).
 // Sealing happens before the gateway starts: it is the node's work, not the gateway's.
 // --psk adds a device with that PSK identity and key (text) and prints "dtls on PORT" for the
 // gateway's DTLS endpoint (the memory benchmark holds idle DTLS sessions with it).
@@ -103,7 +104,7 @@ configuration.dtlsPort = 0
 configuration.ratePerDevice = 1_000_000
 configuration.burstPerDevice = 1_000_000
 configuration.lockout.threshold = 1_000_000
-configuration.encryptsReadingsAtRest = encrypts
+if !encrypts { configuration.readingsContentCipher = { ClearContent() } }
 configuration.readingsDurability = durability
 var logger = Logger(label: "ingest-bench")
 logger.logLevel = .error
@@ -128,3 +129,9 @@ while sigwait(&blocked, &received) != 0 {}
 gateway.shutdown()
 print("stored=\(gateway.readingsStored) commits=\(gateway.readingCommits)")
 exit(0)
+
+/// The baseline's content cipher: the content as it is.
+final class ClearContent: ReadingsContentCipher {
+    func sealRow(_ plaintext: [UInt8], nonce: ArraySlice<UInt8>, authenticating aad: [UInt8]) throws -> [UInt8] { plaintext }
+    func openRow(_ sealed: [UInt8], nonce: [UInt8], authenticating aad: [UInt8]) throws -> [UInt8] { sealed }
+}
