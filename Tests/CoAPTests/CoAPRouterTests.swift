@@ -20,10 +20,36 @@ import Testing
         router.put("/r/{id}", attributes: .init(observable: true)) { _ in .status(.changed) }
         router.get("/static") { _ in .status(.content) }
         #expect(router.routes.count == 2)
-        #expect(router.routes[0].handlers.count == 2)
+        #expect(router.routes[0].responders.count == 2)
         #expect(router.routes[0].attributes.observable)
         #expect(router.matchTemplated(["r", "7"])?.parameters == ["id": "7"])
         #expect(router.matchTemplated(["static"]) == nil)
+    }
+
+    /// A closure that never awaits is called in line (no task per request); one that awaits, or a
+    /// value of the `Handler` type, runs as a task.
+    @Test func closuresThatDoNotAwaitAreCalledInLine() {
+        var router = CoAPRouter()
+        router.get("/sync") { _ in .status(.content) }
+        router.post("/throws") { request in
+            guard !request.payload.isEmpty else { throw CoAPError(.system, "empty") }
+            return .status(.changed)
+        }
+        router.get("/async") { _ in
+            await Task.yield()
+            return .status(.content)
+        }
+        let handler: CoAPRouter.Handler = { _ in .status(.content) }
+        router.get("/typed", handler)
+        func kind(_ i: Int, _ m: CoAPMethod) -> String {
+            switch router.routes[i].responders[m] {
+            case .immediate: "immediate"
+            case .async: "async"
+            case .replying: "replying"
+            case nil: "none"
+            }
+        }
+        #expect([kind(0, .get), kind(1, .post), kind(2, .get), kind(3, .get)] == ["immediate", "immediate", "async", "async"])
     }
 
     @Test func linkAttributesAreQuotedAsRFC6690Requires() {

@@ -1,5 +1,6 @@
 import CoAP
 import Foundation
+import Dispatch
 import Logging
 import Testing
 import TestSupport
@@ -381,6 +382,54 @@ import Platform
         #expect(failed.code == .internalServerError && !failed.text.contains("secret"))
         #expect(try await client.post("\(base)/now", payload: []).code == .methodNotAllowed)
     }
+
+    /// An `async` handler that happens not to suspend is answered the same way as one that cannot.
+    @Test func anAsyncHandlerThatDoesNotSuspendIsPiggybacked() async throws {
+        var router = CoAPRouter()
+        let handler: CoAPRouter.Handler = { request in CoAPResponse(text: "async \(request.query.joined())") }
+        router.get("/async", handler)
+        let server = try TestSupport.startServer(router)
+        defer { server.shutdown() }
+        let client = try CoAPClient()
+        defer { client.shutdown() }
+        let answer = try await client.get("coap://127.0.0.1:\(server.port!)/async?x")
+        #expect(answer.text == "async x" && answer.type == .acknowledgement)
+    }
+}
+
+/// Package-internal routes that answer through a `CoAPReply`, from any thread: in line it is
+/// piggybacked, from another thread within the hold it rides on the held ACK, after the hold it is
+/// a separate response; only the first answer counts.
+@Suite struct ReplyingRouteTests {
+    @Test func aReplyFromAnyThreadTravelsTheWayItsTimingAllows() async throws {
+        var router = CoAPRouter()
+        router.on(.post, "/inline", replying: { _, reply in
+            reply.send(CoAPResponse(text: "inline"))
+            reply.send(CoAPResponse(text: "second"))  // ignored
+        })
+        router.on(.post, "/worker", replying: { request, reply in
+            let delay = request.query.first == "slow" ? 1.2 : 0.05
+            DispatchQueue.global().asyncAfter(deadline: .now() + delay) {
+                reply.send(CoAPResponse(text: "from a worker"))
+                reply.send(CoAPResponse(text: "second"))  // ignored
+            }
+        })
+        let server = try TestSupport.startServer(router)
+        defer { server.shutdown() }
+        let client = try CoAPClient()
+        defer { client.shutdown() }
+        let base = "coap://127.0.0.1:\(server.port!)"
+        let inline = try await client.post("\(base)/inline", payload: [])
+        #expect(inline.text == "inline" && inline.type == .acknowledgement)
+        let answers = try await withThrowingTaskGroup(of: CoAPResponse.self) { group in
+            for _ in 0..<8 { group.addTask { try await client.post("\(base)/worker", payload: []) } }
+            return try await group.reduce(into: [CoAPResponse]()) { $0.append($1) }
+        }
+        #expect(answers.allSatisfy { $0.text == "from a worker" && $0.code == .content })
+        #expect(answers.contains { $0.type == .acknowledgement }, "within the hold: on the held ACK")
+        let slow = try await client.post("\(base)/worker?slow", payload: [])
+        #expect(slow.text == "from a worker" && slow.type == .confirmable, "after the hold: a separate response")
+    }
 }
 
 /// Handlers that suspend: an answer within the hold rides on the held-back ACK (same message ID,
@@ -426,16 +475,20 @@ import Platform
         // CON POST, message ID 0x1234, token 0xAB, Uri-Path "late".
         let request: [UInt8] = [0x41, 0x02, 0x12, 0x34, 0xAB, 0xB4] + Array("late".utf8)
         let port = server.port!
-        let datagrams = try await TestSupport.offThePool {
+        let emptyACK: [UInt8] = [0x60, 0x00, 0x12, 0x34]
+        let datagrams = try await TestSupport.offThePool { () -> [[UInt8]] in
             socket.send(request, toPort: port)
             usleep(20_000)
             socket.send(request, toPort: port)  // the same message again, while its ACK is held
-            return socket.receiveAll(for: 1.0)
+            guard let first = socket.receive(within: 5) else { return [] }
+            // A machine too loaded to run a 150 ms handler within the 0.5 s hold sends the empty
+            // ACK first: the answer then comes on its own, however late.
+            if first == emptyACK, let answer = socket.receive(within: 10) { return [first, answer] + socket.receiveAll(for: 0.5) }
+            return [first] + socket.receiveAll(for: 0.5)
         }
         #expect(calls.get() == 1)
-        if datagrams.first == [0x60, 0x00, 0x12, 0x34] {
-            // A machine too loaded to run a 150 ms handler within the 0.5 s hold: the empty ACK,
-            // then the answer on its own (the next test looks at that case).
+        if datagrams.first == emptyACK {
+            // (The next test looks at that case on the wire.)
             #expect(datagrams.count == 2, "the empty ACK and one answer: \(datagrams)")
             return
         }

@@ -60,6 +60,9 @@ final class CoAPLoop: @unchecked Sendable {
     /// Set while the driver prepares: libcoap sends notifications then, calling GET handlers.
     private(set) var isPreparing = false
 
+    /// `true` on the loop thread.
+    var isCurrentThread: Bool { thread.isCurrent }
+
     init(logger: Logger) throws(CoAPError) {
         self.logger = logger
         let fd = scoap_eventfd()

@@ -16,46 +16,67 @@ extension ServerState {
     /// NSTART of a server session that sends separate responses (see `sendSeparate`).
     static let separateResponseNSTART: UInt16 = 4096
 
-    /// Runs `handler` for `request` as a task preferring the loop, and answers the way its timing
-    /// allows.
+    /// Calls `responder` for `request` and answers the way its timing allows: an immediate
+    /// handler in line; an async one as a task preferring the loop (in line until it first
+    /// suspends); a replying one with a ``CoAPReply`` it may answer from any thread.
     func answer(
-        _ request: CoAPRequest, with handler: @escaping CoAPRouter.Handler, resource: OpaquePointer?, session: OpaquePointer,
+        _ request: CoAPRequest, with responder: CoAPRouter.Responder, resource: OpaquePointer?, session: OpaquePointer,
         requestPDU: OpaquePointer, responsePDU: OpaquePointer, isNotification: Bool
     ) {
-        let run = HandlerRun()
-        let logger = self.logger
-        Task.immediate(executorPreference: loop) {
-            let response: CoAPResponse
-            do { response = try await handler(request) } catch {
-                logger.error("handler failed; answering 5.00", metadata: [
-                    "coap.method": "\(request.method)", "coap.path": "\(request.path)", "error": "\(error)",
-                ])
-                response = CoAPResponse.status(.internalServerError)
-            }
-            run.finish(response)
-        }
         let hasBlock2 = request.options.contains(.block2)
-        if let response = run.answerIfDone {
+        if case .immediate(let handler) = responder {
+            let response: CoAPResponse
+            do { response = try handler(request) } catch { response = failed(request, error) }
+            write(response, into: responsePDU, resource: resource, session: session, request: requestPDU, query: nil, forceLarge: hasBlock2)
+            return
+        }
+        let reply = CoAPReply()
+        switch responder {
+        case .immediate: break
+        case .async(let handler):
+            Task.immediate(executorPreference: loop) { [self] in
+                let response: CoAPResponse
+                do { response = try await handler(request) } catch { response = failed(request, error) }
+                reply.send(response)
+            }
+        case .replying(let handler):
+            handler(request, reply)
+        }
+        if let response = reply.takeEarlyAnswer() {
             write(response, into: responsePDU, resource: resource, session: session, request: requestPDU, query: nil, forceLarge: hasBlock2)
             return
         }
         if isNotification {
             // libcoap sends a notification when the handler returns: it cannot wait. The observer
             // is told to come back (a 5.xx ends its registration; it registers again).
-            run.drop()
+            reply.close()
             var unavailable = CoAPResponse.status(.serviceUnavailable)
             unavailable.options.maxAge = 1
             write(unavailable, into: responsePDU, resource: resource, session: session, request: requestPDU, query: nil, forceLarge: false)
             return
         }
         guard let answer = LateAnswer(session: session, request: requestPDU, response: responsePDU, resource: resource) else {
-            run.drop()
+            reply.close()
             coap_pdu_set_code(responsePDU, LibCoAPPDU.pduCode(CoAPResponseCode.internalServerError.rawValue))
             return
         }
         if let key = answer.key { lateAnswers[key] = answer }
         if answer.isConfirmable { holdAck(of: answer, response: responsePDU) }
-        run.wait(for: answer, on: self)
+        // An answer from another thread may have come in between.
+        if let response = reply.wait(for: answer, on: self) { sendLate(response, for: answer) }
+    }
+
+    /// A handler threw: 5.00, with no details on the wire.
+    private func failed(_ request: CoAPRequest, _ error: any Error) -> CoAPResponse {
+        logger.error("handler failed; answering 5.00", metadata: [
+            "coap.method": "\(request.method)", "coap.path": "\(request.path)", "error": "\(error)",
+        ])
+        return CoAPResponse.status(.internalServerError)
+    }
+
+    /// Sends a late answer unless the server has stopped (libcoap's sessions are gone then).
+    func sendLateIfRunning(_ response: CoAPResponse, for answer: LateAnswer) {
+        if !isStopped { sendLate(response, for: answer) }
     }
 
     /// Sends a late answer: on the request's ACK while that is still held back (piggybacked, the

@@ -100,7 +100,7 @@ final class ServerState: @unchecked Sendable {
         let uri = String(path.dropFirst())
         let name = uri.withCString { p in coap_new_str_const(UnsafeRawPointer(p).assumingMemoryBound(to: UInt8.self), strlen(p)) }
         let resource = coap_resource_init(name, Int32(COAP_RESOURCE_FLAGS_RELEASE_URI))!
-        for method in route.handlers.keys {
+        for method in route.responders.keys {
             coap_register_request_handler(resource, coap_request_t(rawValue: UInt32(method.rawValue)), libcoapResourceHandler)
         }
         for (attr, value) in route.attributes.linkAttributes {
@@ -189,11 +189,11 @@ final class ServerState: @unchecked Sendable {
         if !lateAnswers.isEmpty, isCopyOfLateRequest(session: session, request: requestPDU, response: responsePDU) { return }
         var options = LibCoAPPDU.options(of: requestPDU)
         let method = CoAPMethod(rawValue: LibCoAPPDU.code(of: requestPDU))
-        let handler: CoAPRouter.Handler
+        let handler: CoAPRouter.Responder
         var parameters: [String: String] = [:]
         if let resource, let raw = coap_resource_get_userdata(resource) {
             let bound = Unmanaged<BoundResource>.fromOpaque(raw).takeUnretainedValue()
-            guard let h = router.routes[bound.routeIndex].handlers[method] else {
+            guard let h = router.routes[bound.routeIndex].responders[method] else {
                 coap_pdu_set_code(responsePDU, LibCoAPPDU.pduCode(CoAPResponseCode.methodNotAllowed.rawValue))
                 return
             }
@@ -207,7 +207,7 @@ final class ServerState: @unchecked Sendable {
                 coap_pdu_set_code(responsePDU, LibCoAPPDU.pduCode(CoAPResponseCode.notFound.rawValue))
                 return
             }
-            guard let h = router.routes[index].handlers[method] else {
+            guard let h = router.routes[index].responders[method] else {
                 coap_pdu_set_code(responsePDU, LibCoAPPDU.pduCode(CoAPResponseCode.methodNotAllowed.rawValue))
                 return
             }

@@ -18,12 +18,25 @@
 /// back), so it should answer notifications from memory.
 public struct CoAPRouter: Sendable {
     /// A request handler. It runs as a task that prefers the server's loop thread: code that does
-    /// not suspend runs there, in line with the request; it must not block.
+    /// not suspend runs there, in line with the request; it must not block. A closure that never
+    /// awaits is called directly, with no task (the overloads taking a synchronous closure are
+    /// chosen for it by the compiler); it answers the same way.
     public typealias Handler = @Sendable (CoAPRequest) async throws -> CoAPResponse
+
+    /// How a route's handler is called. Which one follows from the closure the route was given,
+    /// never from a choice its author makes: the way an answer travels is the server's business.
+    enum Responder: Sendable {
+        /// A closure that does not await: called in line.
+        case immediate(@Sendable (CoAPRequest) throws -> CoAPResponse)
+        /// Run as a task preferring the loop.
+        case async(Handler)
+        /// Called in line with a reply it may send from any thread (package-internal routes).
+        case replying(@Sendable (CoAPRequest, CoAPReply) -> Void)
+    }
 
     struct Route: Sendable {
         var template: CoAPPathTemplate
-        var handlers: [CoAPMethod: Handler]
+        var responders: [CoAPMethod: Responder]
         var attributes: CoAPResourceAttributes
     }
 
@@ -39,13 +52,29 @@ public struct CoAPRouter: Sendable {
         attributes: CoAPResourceAttributes? = nil,
         _ handler: @escaping Handler
     ) {
-        let template = CoAPPathTemplate(path)
-        if let i = routes.firstIndex(where: { $0.template == template }) {
-            routes[i].handlers[method] = handler
-            if let attributes { routes[i].attributes = attributes }
-        } else {
-            routes.append(Route(template: template, handlers: [method: handler], attributes: attributes ?? .init()))
-        }
+        add(method, path, attributes, .async(handler))
+    }
+
+    /// Registers `handler`, a closure that does not await, for `method` on `path`.
+    public mutating func on(
+        _ method: CoAPMethod,
+        _ path: String,
+        attributes: CoAPResourceAttributes? = nil,
+        _ handler: @escaping @Sendable (CoAPRequest) throws -> CoAPResponse
+    ) {
+        add(method, path, attributes, .immediate(handler))
+    }
+
+    /// Registers a handler that is given a ``CoAPReply`` to answer through, from whichever thread
+    /// has the answer: for a stage that hands requests to a worker of its own, without a task per
+    /// request.
+    package mutating func on(
+        _ method: CoAPMethod,
+        _ path: String,
+        attributes: CoAPResourceAttributes? = nil,
+        replying handler: @escaping @Sendable (CoAPRequest, CoAPReply) -> Void
+    ) {
+        add(method, path, attributes, .replying(handler))
     }
 
     /// Registers a responder for several methods.
@@ -56,6 +85,16 @@ public struct CoAPRouter: Sendable {
         responder: some CoAPResponder
     ) {
         for m in methods { on(m, path, attributes: attributes) { try await responder.respond(to: $0) } }
+    }
+
+    private mutating func add(_ method: CoAPMethod, _ path: String, _ attributes: CoAPResourceAttributes?, _ responder: Responder) {
+        let template = CoAPPathTemplate(path)
+        if let i = routes.firstIndex(where: { $0.template == template }) {
+            routes[i].responders[method] = responder
+            if let attributes { routes[i].attributes = attributes }
+        } else {
+            routes.append(Route(template: template, responders: [method: responder], attributes: attributes ?? .init()))
+        }
     }
 
     public mutating func get(_ path: String, attributes: CoAPResourceAttributes? = nil, _ handler: @escaping Handler) {
@@ -74,6 +113,26 @@ public struct CoAPRouter: Sendable {
         on(.fetch, path, attributes: attributes, handler)
     }
     public mutating func patch(_ path: String, attributes: CoAPResourceAttributes? = nil, _ handler: @escaping Handler) {
+        on(.patch, path, attributes: attributes, handler)
+    }
+
+    // The same, for closures that do not await.
+    public mutating func get(_ path: String, attributes: CoAPResourceAttributes? = nil, _ handler: @escaping @Sendable (CoAPRequest) throws -> CoAPResponse) {
+        on(.get, path, attributes: attributes, handler)
+    }
+    public mutating func post(_ path: String, attributes: CoAPResourceAttributes? = nil, _ handler: @escaping @Sendable (CoAPRequest) throws -> CoAPResponse) {
+        on(.post, path, attributes: attributes, handler)
+    }
+    public mutating func put(_ path: String, attributes: CoAPResourceAttributes? = nil, _ handler: @escaping @Sendable (CoAPRequest) throws -> CoAPResponse) {
+        on(.put, path, attributes: attributes, handler)
+    }
+    public mutating func delete(_ path: String, attributes: CoAPResourceAttributes? = nil, _ handler: @escaping @Sendable (CoAPRequest) throws -> CoAPResponse) {
+        on(.delete, path, attributes: attributes, handler)
+    }
+    public mutating func fetch(_ path: String, attributes: CoAPResourceAttributes? = nil, _ handler: @escaping @Sendable (CoAPRequest) throws -> CoAPResponse) {
+        on(.fetch, path, attributes: attributes, handler)
+    }
+    public mutating func patch(_ path: String, attributes: CoAPResourceAttributes? = nil, _ handler: @escaping @Sendable (CoAPRequest) throws -> CoAPResponse) {
         on(.patch, path, attributes: attributes, handler)
     }
 

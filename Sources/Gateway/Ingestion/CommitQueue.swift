@@ -8,8 +8,8 @@ import SenML
 
 /// Stage 5 of `POST /readings`: group commit. A worker of its own stores everything that arrived
 /// while the previous commit ran in one transaction (one `fsync` under
-/// ``ReadingsDurability/powerLoss``), so the CoAP loop never waits on the disk. Each message's
-/// handler awaits its batch: 2.01 once committed, its refusal when its SenML is refused, 5.03
+/// ``ReadingsDurability/powerLoss``), so the CoAP loop never waits on the disk. Each message is
+/// answered from the worker once its batch is done: 2.01 once committed, its refusal when its SenML is refused, 5.03
 /// (with Max-Age) when the commit failed — then nothing of the batch is stored, and no sequence
 /// number is used up.
 ///
@@ -42,7 +42,7 @@ final class CommitQueue: Sendable {
 
     private struct Waiting {
         var reading: PreparedReading
-        var answer: UnsafeContinuation<CoAPResponse, Never>
+        var reply: CoAPReply
     }
 
     private struct Queue {
@@ -79,22 +79,20 @@ final class CommitQueue: Sendable {
         queue.withLock { $0.notify = notify }
     }
 
-    /// Commits `reading` with the next batch and returns its answer.
-    func commit(_ reading: PreparedReading, for request: CoAPRequest) async -> CoAPResponse {
-        if let answer = replayGuard.claim(reading, request: request) { return answer }
-        return await withUnsafeContinuation { answer in
-            let (accepted, start) = queue.withLock { q -> (Bool, Bool) in
-                guard !q.closed else { return (false, false) }
-                q.waiting.append(Waiting(reading: reading, answer: answer))
-                guard !q.draining else { return (true, false) }
-                q.draining = true
-                return (true, true)
-            }
-            if start { worker.async { self.drain() } }
-            if !accepted {
-                replayGuard.release([reading])
-                answer.resume(returning: Self.shuttingDown)
-            }
+    /// Commits `reading` with the next batch and answers it through `reply`.
+    func submit(_ reading: PreparedReading, for request: CoAPRequest, reply: CoAPReply) {
+        if let answer = replayGuard.claim(reading, request: request) { return reply.send(answer) }
+        let (accepted, start) = queue.withLock { q -> (Bool, Bool) in
+            guard !q.closed else { return (false, false) }
+            q.waiting.append(Waiting(reading: reading, reply: reply))
+            guard !q.draining else { return (true, false) }
+            q.draining = true
+            return (true, true)
+        }
+        if start { worker.async { self.drain() } }
+        if !accepted {
+            replayGuard.release([reading])
+            reply.send(Self.shuttingDown)
         }
     }
 
@@ -113,7 +111,7 @@ final class CommitQueue: Sendable {
                     return q.waiting
                 }
                 replayGuard.release(abandoned.map(\.reading))
-                for waiting in abandoned { waiting.answer.resume(returning: Self.shuttingDown) }
+                CoAPReply.send(abandoned.map { (reply: $0.reply, response: Self.shuttingDown) })
                 while queue.withLock({ $0.draining }) { usleep(1000) }
                 return abandoned.isEmpty
             }
@@ -145,7 +143,7 @@ final class CommitQueue: Sendable {
             guard !batch.isEmpty else { return }
             previous = batch.count
             let answers = commit(batch.map(\.reading), notify: notify)
-            for (waiting, answer) in zip(batch, answers) { waiting.answer.resume(returning: answer) }
+            CoAPReply.send(zip(batch, answers).map { (reply: $0.reply, response: $1) })
         }
     }
 

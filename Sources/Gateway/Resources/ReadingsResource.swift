@@ -27,9 +27,7 @@ struct ReadingsResource: Sendable {
 
     func register(on router: inout CoAPRouter) {
         let ingestion = self.ingestion
-        router.on(.post, "/readings", attributes: .init(resourceTypes: ["securecoap.readings"], title: "SenML readings, sealed")) { request in
-            await ingestion.ingest(request)
-        }
+        router.on(.post, "/readings", attributes: .init(resourceTypes: ["securecoap.readings"], title: "SenML readings, sealed"), replying: ingestion.ingest)
         router.on(.get, "/readings/{device}", attributes: .init(resourceTypes: ["securecoap.readings"], observable: true)) { request in
             await get(request)
         }
