@@ -104,6 +104,41 @@ import TestSupport
         #expect(lost.isEmpty, "acknowledged but not stored: \(lost.sorted().prefix(20))")
     }
 
+    /// A flood of malformed datagrams costs the log a few lines, not one per datagram: libcoap's
+    /// per-packet complaints are held back per kind and summed up (issue: the log as a flood
+    /// amplifier). The gateway keeps answering meanwhile.
+    @Test func malformedDatagramsDoNotFloodTheLog() async throws {
+        let p = try await Provisioned()
+        defer { try? FileManager.default.removeItem(atPath: p.dir) }
+        let (gateway, plain, _) = try await p.startGateway()
+        defer { gateway.stop() }
+        let socket = try UDPSocket()
+        defer { socket.close() }
+        let sent = try await TestSupport.offThePool { () -> Int in
+            var generator = SystemRandomNumberGenerator()
+            var n = 0
+            for i in 0..<3_000 {
+                var datagram: [UInt8]
+                switch i % 3 {
+                case 0: datagram = (0..<(4 + i % 60)).map { _ in UInt8.random(in: 0...255, using: &generator) }
+                case 1: datagram = [0x4F, 0x01, UInt8(i & 0xFF), UInt8(i >> 8)] + [UInt8](repeating: 0xAA, count: 8)  // token length 15
+                default: datagram = [0x40, 0x01, UInt8(i & 0xFF), UInt8(i >> 8), 0xBD, 0xFF, 0x01]  // an option past the end
+                }
+                socket.send(datagram, toPort: plain)
+                n += 1
+                if i % 200 == 0 { usleep(2_000) }
+            }
+            return n
+        }
+        try await Task.sleep(for: .milliseconds(500))
+        let client = try CoAPClient()
+        defer { client.shutdown() }
+        let health = try await client.get("coap://127.0.0.1:\(plain)/health")
+        #expect(health.code == .content, "the gateway still answers: \(health.code)")
+        let lines = gateway.log.split(separator: "\n").filter { $0.contains("coap.source=libcoap") }
+        #expect(lines.count <= 30, "\(lines.count) libcoap lines for \(sent) malformed datagrams:\n\(lines.prefix(10).joined(separator: "\n"))")
+    }
+
     @Test func anUnknownDurabilityIsRefusedBeforeAnythingStarts() async throws {
         let setup = try await Provisioned()
         defer { try? FileManager.default.removeItem(atPath: setup.dir) }

@@ -9,6 +9,7 @@ import Platform
 /// recently created endpoint, under the `coap.libcoap` label's metadata.
 enum LibCoAPRuntime {
     private static let state = Locked<Logger?>(nil)
+    private static let filter = Locked(LibCoAPLogFilter())
     private static let verbosity = Locked<Int32>(0)
     private static let started: Bool = {
         coap_startup()
@@ -68,6 +69,30 @@ enum LibCoAPRuntime {
         }
         var text = message
         while text.last == "\n" { text.removeLast() }
+        // A peer decides how often libcoap complains; asked for debug, the operator sees it all.
+        if logger.logLevel > .debug {
+            let now = monotonicNanoseconds()
+            let (log, summaries) = filter.withLock { ($0.shouldLog(text, now: now), $0.summaries(now: now)) }
+            report(summaries, to: logger)
+            guard log else { return }
+        }
         logger.log(level: swiftLevel, "\(text)", metadata: ["coap.source": "libcoap"])
+    }
+
+    /// Sums up the libcoap messages held back in intervals that are over; the servers' housekeeping
+    /// calls it, so a summary comes even when the flood has stopped.
+    static func reportHeldBackMessages() {
+        guard let logger = state.withLock({ $0 }) else { return }
+        let now = monotonicNanoseconds()
+        report(filter.withLock { $0.summaries(now: now) }, to: logger)
+    }
+
+    private static func report(_ summaries: [LogThrottle.Summary], to logger: Logger) {
+        for summary in summaries {
+            logger.notice("libcoap messages held back (not logged one by one)", metadata: [
+                "coap.source": "libcoap", "coap.message": "\(summary.key)", "coap.held_back": "\(summary.suppressed)",
+                "coap.interval_s": "\(Int(summary.interval.seconds))",
+            ])
+        }
     }
 }

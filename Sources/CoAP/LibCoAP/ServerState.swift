@@ -317,6 +317,7 @@ final class ServerState: @unchecked Sendable {
                     "dtls.interval_s": "\(Int(summary.interval.seconds))",
                 ])
             }
+            LibCoAPRuntime.reportHeldBackMessages()
             self.scheduleHousekeeping()
         }
     }
