@@ -429,6 +429,22 @@ import Platform
         #expect(answers.contains { $0.type == .acknowledgement }, "within the hold: on the held ACK")
         let slow = try await client.post("\(base)/worker?slow", payload: [])
         #expect(slow.text == "from a worker" && slow.type == .confirmable, "after the hold: a separate response")
+
+        // On the wire, each request gets one datagram back, though each handler answered twice.
+        let socket = try UDPSocket()
+        defer { socket.close() }
+        let port = server.port!
+        for (path, text) in [("inline", "inline"), ("worker", "from a worker")] {
+            let request: [UInt8] = [0x41, 0x02, 0x22, 0x33, 0xCD, 0xB0 | UInt8(path.utf8.count)] + Array(path.utf8)
+            let datagrams = try await TestSupport.offThePool { () -> [[UInt8]] in
+                socket.send(request, toPort: port)
+                guard let first = socket.receive(within: 5) else { return [] }
+                return [first] + socket.receiveAll(for: 0.5)
+            }
+            #expect(datagrams.count == 1, "\(path): one answer: \(datagrams)")
+            #expect(datagrams.first.map { $0[0] == 0x61 && Array($0[2...4]) == [0x22, 0x33, 0xCD] } == true, "\(path): the ACK of the request")
+            #expect(datagrams.first.map { $0.suffix(text.utf8.count) == Array(text.utf8)[...] } == true, "\(path): the first answer")
+        }
     }
 }
 

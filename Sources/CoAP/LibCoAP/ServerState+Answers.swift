@@ -24,22 +24,23 @@ extension ServerState {
         requestPDU: OpaquePointer, responsePDU: OpaquePointer, isNotification: Bool
     ) {
         let hasBlock2 = request.options.contains(.block2)
-        if case .immediate(let handler) = responder {
+        let reply: CoAPReply
+        switch responder {
+        case .immediate(let handler):
+            // Answered before the callback returns: no reply to keep.
             let response: CoAPResponse
             do { response = try handler(request) } catch { response = failed(request, error) }
             write(response, into: responsePDU, resource: resource, session: session, request: requestPDU, query: nil, forceLarge: hasBlock2)
             return
-        }
-        let reply = CoAPReply()
-        switch responder {
-        case .immediate: break
         case .async(let handler):
+            reply = CoAPReply()
             Task.immediate(executorPreference: loop) { [self] in
                 let response: CoAPResponse
                 do { response = try await handler(request) } catch { response = failed(request, error) }
                 reply.send(response)
             }
         case .replying(let handler):
+            reply = CoAPReply()
             handler(request, reply)
         }
         if let response = reply.takeEarlyAnswer() {
