@@ -68,15 +68,16 @@ public final class Gateway: Service, Sendable {
             commits: commits)
 
         // The resources.
-        let counters = DTLSServerCounters()
+        let counters = DTLSServerCounters(), coapCounters = CoAPServerCounters()
         var router = CoAPRouter()
         routes(&router)
         ReadingsResource(ingestion: ingestion, store: store, observed: observed, directory: directory, monitor: monitor).register(on: &router)
         HealthResource(store: store, probe: HealthProbe(store: store), commits: commits, parser: parser, started: Date()).register(on: &router)
-        SecurityResource(monitor: monitor, directory: directory, dtls: counters).register(on: &router)
+        SecurityResource(monitor: monitor, directory: directory, dtls: counters, coap: coapCounters).register(on: &router)
 
         var serverConfiguration = CoAPServer.Configuration(
-            host: configuration.host, port: configuration.port, plainCoAP: configuration.plainCoAP, dtlsPort: configuration.dtlsPort)
+            host: configuration.host, port: configuration.port, plainCoAP: configuration.plainCoAP, dtlsPort: configuration.dtlsPort,
+            limits: configuration.coapLimits, counters: coapCounters)
         // A body over the readings' limit is refused as it arrives, block by block.
         serverConfiguration.limits.maxRequestBodyBytes = configuration.maxPayloadBytes
         serverConfiguration.dtls = DTLSCredentials.configuration(configuration, directory: directory, monitor: monitor, counters: counters)

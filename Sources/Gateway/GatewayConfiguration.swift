@@ -31,6 +31,9 @@ public struct GatewayConfiguration: Sendable {
     /// What DTLS peers may hold: handshakes and sessions per address and in all, cookies sent per
     /// second. Its failure fields are taken from ``lockout``.
     public var dtlsLimits = DTLSServerLimits()
+    /// What CoAP peers may hold: observers (per resource, per address, in all) and block-wise
+    /// transfers. Its largest request body is ``maxPayloadBytes``.
+    public var coapLimits = CoAPServerLimits()
     /// What an acknowledged reading survives: the gateway process being killed (default), or a
     /// power cut too (a flush to the device per group commit; see ``ReadingsDurability``).
     public var readingsDurability: ReadingsDurability = .processCrash
@@ -64,5 +67,6 @@ public struct GatewayConfiguration: Sendable {
         try check(handshakeTimeout > .zero, "handshakeTimeoutSeconds", "must be positive", handshakeTimeout)
         try check(shutdownGrace >= 0 && shutdownGrace.isFinite, "shutdownGrace", "cannot be negative", shutdownGrace)
         do { try dtlsLimits.validate() } catch { throw GatewayError(error.message) }
+        do { try coapLimits.validate() } catch { throw GatewayError(error.message) }
     }
 }

@@ -41,74 +41,6 @@ struct DataOptions: ParsableArguments {
     }
 }
 
-/// The optional JSON config file: any of these keys; flags given on the command line win. A key
-/// it does not know, or a value of the wrong type, is refused with the key's name.
-struct GatewayConfigFile: Decodable {
-    var host: String?
-    var port: UInt16?
-    var dtlsPort: UInt16?
-    var plain: Bool?
-    var certificate: String?
-    var privateKey: String?
-    var ca: String?
-    var maxPayloadBytes: Int?
-    var maxRecordsPerMessage: Int?
-    var ratePerDevice: Double?
-    var burstPerDevice: Double?
-    var lockoutThreshold: Int?
-    var lockoutWindowSeconds: Int?
-    var lockoutSeconds: Int?
-    var handshakeTimeoutSeconds: Double?
-    var maxHandshakes: Int?
-    var maxHandshakesPerAddress: Int?
-    var maxSessions: Int?
-    var maxSessionsPerAddress: Int?
-    var durability: String?
-
-    static let keys = [
-        "host", "port", "dtlsPort", "plain", "certificate", "privateKey", "ca", "maxPayloadBytes", "maxRecordsPerMessage",
-        "ratePerDevice", "burstPerDevice", "lockoutThreshold", "lockoutWindowSeconds", "lockoutSeconds", "handshakeTimeoutSeconds",
-        "maxHandshakes", "maxHandshakesPerAddress", "maxSessions", "maxSessionsPerAddress", "durability",
-    ]
-
-    /// Reads `path`: a JSON object of known keys with values of the right types.
-    static func read(_ path: String) throws -> GatewayConfigFile {
-        guard let data = FileManager.default.contents(atPath: path) else { throw ValidationError("cannot read \(path)") }
-        guard let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else {
-            throw ValidationError("\(path) is not a JSON object")
-        }
-        if let unknown = object.keys.sorted().first(where: { !keys.contains($0) }) {
-            throw ValidationError("\(path): unknown key '\(unknown)' (the keys are: \(keys.joined(separator: ", ")))")
-        }
-        do { return try JSONDecoder().decode(GatewayConfigFile.self, from: data) } catch let DecodingError.typeMismatch(type, context) {
-            throw ValidationError("\(path): '\(context.codingPath.map(\.stringValue).joined(separator: "."))' must be \(type)")
-        } catch let DecodingError.dataCorrupted(context) {
-            throw ValidationError("\(path): '\(context.codingPath.map(\.stringValue).joined(separator: "."))' is out of range or invalid")
-        } catch {
-            throw ValidationError("\(path) is not a valid config file: \(error)")
-        }
-    }
-
-    /// Applies the keys given to `configuration`.
-    func apply(to configuration: inout GatewayConfiguration) throws {
-        if let v = maxPayloadBytes { configuration.maxPayloadBytes = v }
-        if let v = maxRecordsPerMessage { configuration.maxRecordsPerMessage = v }
-        if let v = ratePerDevice { configuration.ratePerDevice = v }
-        if let v = burstPerDevice { configuration.burstPerDevice = v }
-        if let v = lockoutThreshold { configuration.lockout.threshold = v }
-        if let v = lockoutWindowSeconds { configuration.lockout.window = .seconds(v) }
-        if let v = lockoutSeconds { configuration.lockout.lockout = .seconds(v) }
-        if let v = handshakeTimeoutSeconds {
-            guard v > 0, v <= 3600 else { throw ValidationError("handshakeTimeoutSeconds must be more than 0 and at most 3600 (it is \(v))") }
-            configuration.handshakeTimeout = .milliseconds(Int64((v * 1000).rounded()))
-        }
-        if let v = maxHandshakes { configuration.dtlsLimits.maxHandshakes = v }
-        if let v = maxHandshakesPerAddress { configuration.dtlsLimits.maxHandshakesPerAddress = v }
-        if let v = maxSessions { configuration.dtlsLimits.maxSessions = v }
-        if let v = maxSessionsPerAddress { configuration.dtlsLimits.maxSessionsPerAddress = v }
-    }
-}
-
 struct RunCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "run", abstract: "Run the gateway until SIGINT or SIGTERM.")
 
@@ -152,7 +84,8 @@ struct RunCommand: AsyncParsableCommand {
     func run() async throws {
         var logger = Logger(label: "securecoap.gateway")
         logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
-        let file = try config.map(GatewayConfigFile.read) ?? GatewayConfigFile()
+        let file: GatewayConfigFile
+        do { file = try config.map(GatewayConfigFile.read) ?? GatewayConfigFile() } catch { throw ValidationError(error.message) }
         var configuration = GatewayConfiguration()
         configuration.host = host ?? file.host ?? configuration.host
         configuration.port = port ?? file.port ?? configuration.port
@@ -163,7 +96,7 @@ struct RunCommand: AsyncParsableCommand {
             configuration.privateKey = files.privateKey
             configuration.trustedCA = files.trustedCA
         }
-        try file.apply(to: &configuration)
+        do { try file.apply(to: &configuration) } catch { throw ValidationError(error.message) }
         if newReadingsStore { configuration.recovery.insert(.startNewReadingsStore) }
         if acceptRestoredReadings { configuration.recovery.insert(.acceptRestoredReadings) }
         if rebuildReplayState { configuration.recovery.insert(.rebuildReplayState) }

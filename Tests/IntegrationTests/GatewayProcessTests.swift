@@ -9,28 +9,48 @@ import TestSupport
 
 /// `coap-gateway` as a process, provisioned with `coap-registry`: what an operator runs.
 @Suite(.timeLimit(.minutes(3))) struct GatewayProcessTests {
-    /// A data directory with a registry holding `node-1` (PSK and a sealing secret).
+    /// A data directory with a registry holding `node-1` … `node-N` (each a PSK and a sealing
+    /// secret).
     struct Provisioned {
         let dir: String
-        let secret: DeviceSecret
-        let pskHex: String
+        let secrets: [DeviceSecret]
+        let pskHexes: [String]
+        var secret: DeviceSecret { secrets[0] }
+        var pskHex: String { pskHexes[0] }
 
-        init() async throws {
+        init(devices: Int = 1) async throws {
             dir = FileManager.default.temporaryDirectory.appendingPathComponent("gwp-\(UUID().uuidString)").path
             try FileManager.default.createDirectory(atPath: dir + "/data", withIntermediateDirectories: true)
-            secret = try DeviceSecret.generate()
-            try secret.fileRepresentation().write(toFile: dir + "/node-1.secret", atomically: true, encoding: .utf8)
-            chmod(dir + "/node-1.secret", 0o600)
-            pskHex = Hex.encode(try SecureRandom.bytes(count: 16))
             let registry = try TestSupport.product("coap-registry")
             let db = ["--db", dir + "/data/registry.db"]
             let initialized = try await TestSupport.run(registry, ["init"] + db)
             #expect(initialized.status == 0, "\(initialized)")
-            let added = try await TestSupport.run(registry, [
-                "add", "node-1", "--psk-key-hex", pskHex, "--sealing-secret-file", dir + "/node-1.secret", "--kid", "01",
-                "--allow", "POST /readings", "--allow", "GET /readings/{device}",
-            ] + db)
-            #expect(added.status == 0, "\(added)")
+            var secrets: [DeviceSecret] = [], pskHexes: [String] = []
+            for n in 1...devices {
+                let secret = try DeviceSecret.generate(), pskHex = Hex.encode(try SecureRandom.bytes(count: 16))
+                let file = dir + "/node-\(n).secret"
+                try secret.fileRepresentation().write(toFile: file, atomically: true, encoding: .utf8)
+                chmod(file, 0o600)
+                let added = try await TestSupport.run(registry, [
+                    "add", "node-\(n)", "--psk-key-hex", pskHex, "--sealing-secret-file", file, "--kid", String(format: "%02x", n),
+                    "--allow", "POST /readings", "--allow", "GET /readings/{device}",
+                ] + db)
+                #expect(added.status == 0, "\(added)")
+                secrets.append(secret)
+                pskHexes.append(pskHex)
+            }
+            self.secrets = secrets
+            self.pskHexes = pskHexes
+        }
+
+        /// The sealing key of `node-N`.
+        func key(_ n: Int) throws -> SealingKey { try secrets[n - 1].deriveKey(kid: [UInt8(n)]) }
+
+        /// A DTLS client of `node-N`.
+        func client(_ n: Int, timeout: Duration = .seconds(3), maxRetransmit: UInt16 = 4) throws -> CoAPClient {
+            try CoAPClient(configuration: .init(
+                requestTimeout: timeout, maxRetransmit: maxRetransmit,
+                dtls: .psk(identity: "node-\(n)", key: PSKKey(hex: pskHexes[n - 1]))))
         }
 
         func startGateway(_ extra: [String] = []) async throws -> (TestSupport.Background, plain: UInt16, dtls: UInt16) {
@@ -190,5 +210,58 @@ import TestSupport
             try TestSupport.product("coap-gateway"), ["run", "--data", setup.dir + "/data", "--port", "0", "--dtls-port", "0"], timeout: 20)
         #expect(second.status == 1 && second.stderr.contains("another gateway uses the readings store"), "\(second)")
         #expect(first.isRunning)
+    }
+
+    /// A data directory whose gateway stored `count` readings of node-1 and stopped gracefully.
+    static func storedReadings(_ count: Int) async throws -> Provisioned {
+        let setup = try await Provisioned()
+        let config = setup.dir + "/gateway.json"
+        try #"{"ratePerDevice": 100000, "burstPerDevice": 100000}"#.write(toFile: config, atomically: true, encoding: .utf8)
+        let (gateway, _, dtls) = try await setup.startGateway(["--config", config])
+        let sealer = try Sealer(key: try setup.key(1), deviceID: "node-1", sequenceNumbers: InMemorySequenceNumberSource(startingAt: 1))
+        let client = try setup.client(1)
+        for i in 0..<count {
+            let sealed = try sealer.seal(reading(i), contentFormat: ContentFormat.senmlCBOR.rawValue)
+            #expect(try await client.post("coaps://127.0.0.1:\(dtls)/readings", payload: sealed, contentFormat: .coseEncrypt0).code == .created)
+        }
+        client.shutdown()
+        gateway.child.signal(SIGTERM)
+        gateway.stop()
+        return setup
+    }
+
+    /// A damaged store stops the gateway at start with a message that says what to do; it does not
+    /// serve (and overwrite) what is left of it.
+    @Test(arguments: ["truncated", "overwritten"])
+    func aDamagedReadingsStoreIsRefusedAtStart(damage: String) async throws {
+        let setup = try await Self.storedReadings(300)
+        defer { try? FileManager.default.removeItem(atPath: setup.dir) }
+        let path = setup.dir + "/data/readings.db"
+        let size = try #require((try FileManager.default.attributesOfItem(atPath: path)[.size] as? NSNumber)?.intValue)
+        let logSize = (try? FileManager.default.attributesOfItem(atPath: path + "-wal")[.size] as? NSNumber)?.intValue ?? 0
+        #expect(logSize == 0, "the readings are in the store file, not only in its log")
+        let handle = try #require(FileHandle(forUpdatingAtPath: path))
+        if damage == "truncated" {
+            try handle.truncate(atOffset: UInt64(size / 2))
+        } else {
+            try handle.seek(toOffset: UInt64(size / 2))
+            handle.write(Data(repeating: 0xA5, count: 8192))
+        }
+        try handle.close()
+        let before = try Data(contentsOf: URL(fileURLWithPath: path))
+        let result = try await TestSupport.run(
+            try TestSupport.product("coap-gateway"), ["run", "--data", setup.dir + "/data", "--port", "0", "--dtls-port", "0"], timeout: 20)
+        #expect(result.status == 1, "\(result)")
+        #expect(result.stderr.contains("readings store") && result.stderr.contains("damaged") && result.stderr.contains("backup"), "\(result.stderr)")
+        #expect(try Data(contentsOf: URL(fileURLWithPath: path)) == before, "the damaged store is left as it was")
+    }
+
+    @Test func aMasterKeyOthersCanReadStopsTheGateway() async throws {
+        let setup = try await Provisioned()
+        defer { try? FileManager.default.removeItem(atPath: setup.dir) }
+        chmod(setup.dir + "/data/registry.db.master-key", 0o644)
+        let result = try await TestSupport.run(
+            try TestSupport.product("coap-gateway"), ["run", "--data", setup.dir + "/data", "--port", "0", "--dtls-port", "0"], timeout: 20)
+        #expect(result.status == 1 && result.stderr.contains("accessible by group or others (mode 644)"), "\(result)")
     }
 }

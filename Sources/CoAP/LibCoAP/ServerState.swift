@@ -23,6 +23,7 @@ final class ServerState: @unchecked Sendable {
     var loop: CoAPLoop { context.loop }
     let router: CoAPRouter
     let limits: CoAPServerLimits
+    let counters: CoAPServerCounters
     let logger: Logger
 
     private(set) var resources: [String: BoundResource] = [:]
@@ -31,6 +32,8 @@ final class ServerState: @unchecked Sendable {
     private var peerCache: [OpaquePointer: (address: coap_address_t, peer: CoAPPeerAddress)] = [:]
     /// Request bodies arriving block by block.
     var bodies: BlockwiseRequestBodies
+    /// The observers registered, counted against the caps.
+    var observers: ObserverRegistrations
     /// Set once the loop has torn the server down: late answers go nowhere.
     private(set) var isStopped = false
 
@@ -60,11 +63,13 @@ final class ServerState: @unchecked Sendable {
     var housekeeping: LoopTimer?
     static let housekeepingSeconds = 10.0
 
-    init(context: LibCoAPContext, router: CoAPRouter, limits: CoAPServerLimits, logger: Logger) {
+    init(context: LibCoAPContext, router: CoAPRouter, limits: CoAPServerLimits, counters: CoAPServerCounters, logger: Logger) {
         self.context = context
         self.router = router
         self.limits = limits
+        self.counters = counters
         self.bodies = BlockwiseRequestBodies(limits: limits)
+        self.observers = ObserverRegistrations(limits: limits)
         self.logger = logger
     }
 
@@ -231,8 +236,69 @@ final class ServerState: @unchecked Sendable {
         // libcoap asks for notifications while the loop prepares (and sends them CON or NON
         // itself): their answer cannot wait.
         let isNotification = loop.isPreparing || coap_pdu_get_type(responsePDU) == COAP_MESSAGE_CON
+        var registration: ObserverRegistrations.Key?
+        if !isNotification, let observer = observerKey(request, resource: resource, session: session) {
+            switch countObserver(observer, action: request.options.observe, session: session) {
+            case .registered: registration = observer
+            case .declined:
+                declineObserver(observer, session: session, requestPDU: requestPDU, responsePDU: responsePDU)
+                return
+            case nil: break
+            }
+        }
         answer(request, with: handler, resource: resource, session: session, requestPDU: requestPDU, responsePDU: responsePDU,
                isNotification: isNotification)
+        if let registration, LibCoAPPDU.code(of: responsePDU) >> 5 > 2 {
+            // libcoap drops an observer whose registration is answered with an error.
+            observers.remove(registration)
+            publishCounts()
+        }
+    }
+
+    /// The observer a GET or FETCH with Observe names, on an observable resource.
+    private func observerKey(_ request: CoAPRequest, resource: OpaquePointer?, session: OpaquePointer) -> ObserverRegistrations.Key? {
+        guard request.options.observe != nil, request.method == .get || request.method == .fetch,
+              let resource, let raw = coap_resource_get_userdata(resource)
+        else { return nil }
+        let bound = Unmanaged<BoundResource>.fromOpaque(raw).takeUnretainedValue()
+        guard router.routes[bound.routeIndex].attributes.observable else { return nil }
+        return ObserverRegistrations.Key(session: UInt(bitPattern: session), token: request.token, path: bound.path)
+    }
+
+    /// Counts the registration (Observe 0) or deregistration (Observe 1) libcoap has just carried
+    /// out; nil for a deregistration.
+    private func countObserver(_ key: ObserverRegistrations.Key, action: UInt32?, session: OpaquePointer) -> ObserverRegistrations.Outcome? {
+        defer { publishCounts() }
+        guard action == 0 else {
+            observers.remove(key)
+            return nil
+        }
+        return observers.register(key, host: coap_session_get_addr_remote(session).flatMap { PeerKey($0)?.host })
+    }
+
+    /// A registration over a cap. RFC 7641 §4.1 would answer it without Observe, but libcoap 4.3.1
+    /// has added the observer before the handler runs and exports nothing to take it back (its
+    /// `coap_delete_observer` and `coap_remove_option` are internal): an error answer is the one
+    /// way to make it drop the observer. So: 5.03 with Max-Age, and the reason.
+    private func declineObserver(_ key: ObserverRegistrations.Key, session: OpaquePointer, requestPDU: OpaquePointer, responsePDU: OpaquePointer) {
+        counters.update { $0.observersDeclined += 1 }
+        logger.debug("observer declined: a cap is reached", metadata: ["coap.path": "\(key.path)", "coap.observers": "\(observers.count)"])
+        var response = CoAPResponse.status(.serviceUnavailable)
+        response.options.maxAge = Self.observerRetrySeconds
+        response.payload = Array("too many observers; try later".utf8)
+        write(response, into: responsePDU, resource: nil, session: session, request: requestPDU, query: nil, forceLarge: false)
+    }
+
+    /// The Max-Age of a declined registration: when to try again.
+    static let observerRetrySeconds: UInt32 = 60
+
+    /// What peers hold now, for ``CoAPServer/statistics``.
+    func publishCounts() {
+        let observerCount = observers.count, transferCount = bodies.count
+        counters.update {
+            $0.observers = observerCount
+            $0.blockTransfers = transferCount
+        }
     }
 
     /// A request's body: whole, when it came in one datagram or this was the last block of a
@@ -247,7 +313,9 @@ final class ServerState: @unchecked Sendable {
             session: UInt(bitPattern: session), path: "/" + options.uriPath.joined(separator: "/"),
             requestTag: options.first(.requestTag)?.value ?? [])
         let host = coap_session_get_addr_remote(session).flatMap { PeerKey($0)?.host }
-        switch bodies.receive(data, block: block, size1: options.first(.size1)?.uintValue, key: key, host: host, now: monotonicNanoseconds()) {
+        let outcome = bodies.receive(data, block: block, size1: options.first(.size1)?.uintValue, key: key, host: host, now: monotonicNanoseconds())
+        publishCounts()
+        switch outcome {
         case .continuing:
             // libcoap has put the Block1 option in the answer.
             coap_pdu_set_code(responsePDU, LibCoAPPDU.pduCode(CoAPResponseCode.continue.rawValue))
@@ -257,6 +325,7 @@ final class ServerState: @unchecked Sendable {
             options.remove(.size1)
             return body
         case .refused(let code, let message, let size1):
+            if code == .serviceUnavailable { counters.update { $0.blockTransfersRefused += 1 } }
             refuseBody(code, message, size1: size1, response: responsePDU)
             return nil
         }
@@ -281,6 +350,8 @@ final class ServerState: @unchecked Sendable {
     /// libcoap is freeing a server session: what was kept for it goes (its pointer may be reused).
     func sessionDeleted(_ session: OpaquePointer) {
         bodies.removeAll(session: UInt(bitPattern: session))
+        observers.removeAll(session: UInt(bitPattern: session))
+        publishCounts()
         peerCache.removeValue(forKey: session)
     }
 
@@ -310,6 +381,7 @@ final class ServerState: @unchecked Sendable {
         housekeeping = loop.schedule(after: Self.housekeepingSeconds) { [unowned self] in
             let now = monotonicNanoseconds()
             self.bodies.expire(now: now)
+            self.publishCounts()
             self.admission?.prune(now: now)
             for summary in self.handshakeLog.drain(now: now) {
                 self.logger.notice("DTLS handshakes refused (not logged one by one)", metadata: [

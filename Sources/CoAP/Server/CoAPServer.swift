@@ -49,7 +49,8 @@ public final class CoAPServer: Service, Sendable {
 
     private func bindAndStart() throws -> (plain: [CoAPPeerAddress], dtls: [CoAPPeerAddress]) {
         try configuration.limits.validate()
-        let binding = ServerState(context: context, router: router, limits: configuration.limits, logger: logger)
+        let binding = ServerState(
+            context: context, router: router, limits: configuration.limits, counters: configuration.counters, logger: logger)
         context.server = binding
         binding.installResources()
         var plain: [CoAPPeerAddress] = []
@@ -84,6 +85,9 @@ public final class CoAPServer: Service, Sendable {
     /// What the DTLS endpoint's front door and handshakes have seen, and what peers hold now;
     /// nil without DTLS.
     public var dtlsStatistics: DTLSServerStatistics? { configuration.dtls?.counters.snapshot }
+
+    /// What the caps on peers (``CoAPServerLimits``) have refused, and what peers hold now.
+    public var statistics: CoAPServerStatistics { configuration.counters.snapshot }
 
     /// The UDP port of the first DTLS address (after `start()`).
     public var dtlsPort: UInt16? { dtlsLocalAddresses.first?.port }

@@ -16,10 +16,14 @@ extension CoAPServer {
         public var dtlsPort: UInt16
         /// Request bodies: the largest one, and what block-wise transfers in progress may hold.
         public var limits: CoAPServerLimits
+        /// Where the server counts what its caps refused, and what peers hold
+        /// (``CoAPServer/statistics``). Give one you hold to read it before the server exists.
+        public var counters: CoAPServerCounters
 
         public init(
             host: String = "127.0.0.1", port: UInt16 = 5683, plainCoAP: Bool = true,
-            dtls: DTLSServerConfiguration? = nil, dtlsPort: UInt16 = 5684, limits: CoAPServerLimits = CoAPServerLimits()
+            dtls: DTLSServerConfiguration? = nil, dtlsPort: UInt16 = 5684, limits: CoAPServerLimits = CoAPServerLimits(),
+            counters: CoAPServerCounters = CoAPServerCounters()
         ) {
             self.host = host
             self.port = port
@@ -27,6 +31,7 @@ extension CoAPServer {
             self.dtls = dtls
             self.dtlsPort = dtlsPort
             self.limits = limits
+            self.counters = counters
         }
     }
 }

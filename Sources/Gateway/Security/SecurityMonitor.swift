@@ -158,7 +158,7 @@ public final class SecurityMonitor: Sendable {
 
     /// Counters and lockouts, as JSON for `GET /security`: totals; per device (proven), with the
     /// lockout time left; per source address; per claimed device; and the DTLS server's figures.
-    public func reportJSON(dtls: DTLSServerStatistics? = nil) -> [UInt8] {
+    public func reportJSON(dtls: DTLSServerStatistics? = nil, coap: CoAPServerStatistics? = nil) -> [UInt8] {
         let now = Date().timeIntervalSince1970
         let s = state.withLock { ($0.total, $0.devices, $0.sources, $0.claims) }
         func tallies(_ d: [String: Tally]) -> [String: Any] {
@@ -179,6 +179,12 @@ public final class SecurityMonitor: Sendable {
                 "handshakes_throttled": dtls.handshakesThrottled, "established": dtls.established, "failed": dtls.failed,
                 "abandoned": dtls.abandoned, "handshakes_in_progress": dtls.handshakesInProgress, "sessions": dtls.sessions,
                 "throttled_addresses": dtls.throttledAddresses,
+            ]
+        }
+        if let coap {
+            object["coap"] = [
+                "observers": coap.observers, "observers_declined": coap.observersDeclined,
+                "block_transfers": coap.blockTransfers, "block_transfers_refused": coap.blockTransfersRefused,
             ]
         }
         return Array((try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data("{}".utf8))

@@ -129,6 +129,11 @@ final class GatewayStorage: Sendable {
         ((try? FileManager.default.attributesOfItem(atPath: path)[.size] as? NSNumber)?.intValue ?? 0) > 0
     }
 
-    /// Lets the lock go (the files stay open until the stores go away).
-    func close() { lock.release() }
+    /// Empties the stores' logs into their files and lets the lock go (the files stay open until
+    /// the stores go away). Nothing is written after: the commit queue has closed.
+    func close() {
+        readings.checkpointLog()
+        replay.checkpointLog()
+        lock.release()
+    }
 }

@@ -65,14 +65,21 @@ public final class ReadingsStore: Sendable {
         configuration.prepareDatabase { db in
             try db.execute(sql: "PRAGMA wal_autocheckpoint = \(WALCheckpointer.backstopPages)")
         }
+        let store = SQLiteIntegrity.Store(
+            name: "readings store", path: path,
+            remedy: "Restore it from a backup, or move it aside and start with --new-readings-store (replay protection is kept).")
         do {
+            try SQLiteIntegrity.check(store)
             pool = try DatabasePool(path: path, configuration: configuration)
             // Only now: a pool sets `synchronous = NORMAL` when it enters WAL mode, after
             // `prepareDatabase`, so a level set there does not last. The writer is the only
             // connection that commits.
             try pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA synchronous = \(durability.synchronousLevel)") }
             checkpointer = try WALCheckpointer(path: path)
+        } catch let error as GatewayError {
+            throw error
         } catch {
+            if SQLiteIntegrity.isDamage(error) { throw SQLiteIntegrity.damaged(store, "\(error)") }
             throw GatewayError("cannot open the readings store \(path): \(error)")
         }
         let wrapKey = try HKDF.deriveKey(
@@ -258,6 +265,11 @@ public final class ReadingsStore: Sendable {
     }
 
     /// Transactions that appended readings, in all (the replay state records how many it has seen).
+    /// Copies the write-ahead log into the file and empties it (at a graceful stop: the file alone
+    /// is then the whole store, for a backup). Best effort: a reader still busy leaves it for the
+    /// next start.
+    func checkpointLog() { _ = try? pool.writeWithoutTransaction { db in try db.checkpoint(.truncate) } }
+
     public var commits: Int64 { keys.withLock { $0.commits } }
 
     /// Every kid's window as stored with the readings.

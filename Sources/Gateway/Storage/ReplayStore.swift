@@ -23,9 +23,13 @@ final class ReplayStore: Sendable {
 
     init(path: String, durability: ReadingsDurability) throws {
         self.path = path
+        let store = SQLiteIntegrity.Store(
+            name: "replay state", path: path,
+            remedy: "Restore it from a backup as recent as the readings store, or move it aside and start with --rebuild-replay-state.")
         do {
             var configuration = Configuration()
             configuration.journalMode = .wal
+            try SQLiteIntegrity.check(store)
             queue = try DatabaseQueue(path: path, configuration: configuration)
             try queue.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA synchronous = \(durability.synchronousLevel)") }
             var migrator = DatabaseMigrator()
@@ -36,10 +40,18 @@ final class ReplayStore: Sendable {
                     """)
             }
             try migrator.migrate(queue)
+        } catch let error as GatewayError {
+            throw error
         } catch {
+            if SQLiteIntegrity.isDamage(error) { throw SQLiteIntegrity.damaged(store, "\(error)") }
             throw GatewayError("cannot open the replay state \(path): \(error)")
         }
     }
+
+    /// Copies the write-ahead log into the file and empties it (at a graceful stop: the file alone
+    /// is then the whole state, for a backup). Best effort: a reader still busy leaves it for the
+    /// next start.
+    func checkpointLog() { _ = try? queue.writeWithoutTransaction { db in try db.checkpoint(.truncate) } }
 
     /// The readings store this state goes with, if it has been bound to one.
     func binding() throws -> Binding? {
