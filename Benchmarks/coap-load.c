@@ -34,6 +34,11 @@
  *            "ready sessions=N of S" on stderr when the last has its response (or, when a few
  *            handshakes were lost, once at least 99.9% have answered and nothing moved for
  *            10 s), so a script can read the server's memory. With -i: N idle DTLS sessions.
+ *   -I MS    paced, as sleepy nodes report: a session sends its next request MS milliseconds after
+ *            its last one was answered (or given up), instead of at once; sessions are opened one
+ *            by one over the warm-up (at most 64 handshaking at once), so the run starts with
+ *            every session open. Implies -k 1. Also prints the whole run's totals
+ *            (ok_total, errors_total) after the window's figures.
  *   -N       new sessions: every request runs on a session of its own, which is closed (DTLS
  *            close_notify) as soon as its response arrives and replaced by a new one on a new
  *            local port. With -i, rps is then full DTLS handshakes plus one GET per second.
@@ -91,11 +96,15 @@ typedef struct {
   int inflight;
   uint64_t sent;     /* requests sent on this coap session */
   int retiring;      /* sent >= max: drain, then replace */
+  int opened;        /* -I: the session has been opened */
+  uint64_t due_ns;   /* -I: when the next request (or the opening) is due */
 } load_session_t;
 
 /* configuration */
 static int cfg_k = 1, cfg_s = 1, cfg_non = 0, cfg_new_sessions = 0;
 static double cfg_hold = 0; /* -H: seconds to hold S idle sessions */
+static uint64_t cfg_interval_ns = 0; /* -I: pause between a session's requests */
+static uint64_t n_ok_total = 0, n_err_total = 0; /* over the whole run */
 static int hold_opened = 0, hold_answered = 0;
 static const char *cfg_identity = NULL, *cfg_key = NULL;
 
@@ -185,6 +194,7 @@ static int send_request(load_session_t *ls, int i) {
  * once (S*K datagrams at once overflow the server's socket buffer on loopback). */
 static void refill(load_session_t *ls, int i) {
   if (stopping) return;
+  if (cfg_interval_ns) { ls->due_ns = now_ns() + cfg_interval_ns; return; } /* sent by pace() */
   if (cfg_hold > 0) { hold_answered++; return; } /* one request per held session */
   if (ls->sent >= cfg_max_per_session) { ls->retiring = 1; return; }
   send_request(ls, i);
@@ -225,6 +235,8 @@ static coap_response_t on_response(coap_session_t *session, const coap_pdu_t *se
   slot_t *sl = &ls->slots[i];
   sl->used = 0;
   ls->inflight--;
+  if (COAP_RESPONSE_CLASS(coap_pdu_get_code(received)) == 2) n_ok_total++;
+  else n_err_total++;
   if (in_window(t)) {
     if (COAP_RESPONSE_CLASS(coap_pdu_get_code(received)) == 2) {
       n_ok++;
@@ -251,7 +263,9 @@ static void on_nack(coap_session_t *session, const coap_pdu_t *sent,
   if (i < 0) return;
   ls->slots[i].used = 0;
   ls->inflight--;
+  n_err_total++;
   if (in_window(now_ns())) n_err++;
+  if (cfg_interval_ns) ls->due_ns = now_ns() + cfg_interval_ns;
   if (cfg_new_sessions) ls->retiring = 1; /* replaced (after the next coap_io_process) */
 }
 
@@ -329,9 +343,30 @@ static void housekeeping(uint64_t t) {
     }
     if (ls->retiring) {
       replace_if_drained(ls);
-    } else if (!stopping && ls->inflight == 0) {
+    } else if (!stopping && ls->inflight == 0 && !cfg_interval_ns) {
       /* every request of this session failed to send: start it again */
       send_request(ls, 0);
+    }
+  }
+}
+
+/* -I: opens the sessions whose time has come (at most 64 handshaking at once) and sends the
+ * requests that are due. Main loop only. */
+static void pace(uint64_t t) {
+  int handshaking = 0;
+  for (int j = 0; j < cfg_s; j++) handshaking += sessions[j].opened && sessions[j].sent == 1 && sessions[j].inflight > 0;
+  for (int j = 0; j < cfg_s && !stopping; j++) {
+    load_session_t *ls = &sessions[j];
+    if (!ls->opened) {
+      if (t < ls->due_ns || handshaking >= 64) continue;
+      if (open_session(ls) != 0) {
+        fprintf(stderr, "coap-load: cannot open session %d (file descriptors? ulimit -n)\n", j);
+        exit(2);
+      }
+      ls->opened = 1;
+      handshaking++;
+    } else if (ls->inflight == 0 && !ls->retiring && t >= ls->due_ns) {
+      if (send_request(ls, 0) != 0) ls->due_ns = t + cfg_interval_ns;
     }
   }
 }
@@ -460,14 +495,15 @@ static void usage(const char *argv0) {
   fprintf(stderr,
           "usage: %s [-k inflight/session] [-s sessions] [-d seconds] [-w warmup-seconds] [-n]\n"
           "          [-T non-timeout-ms] [-m max-requests/session] [-P server-pid]\n"
-          "          [-i psk-identity -K psk-key [-N]] [-f payload-file] HOST PORT PATH\n",
+          "          [-i psk-identity -K psk-key [-N]] [-f payload-file] [-H hold-seconds] [-I pause-ms]\n"
+          "          HOST PORT PATH\n",
           argv0);
   exit(2);
 }
 
 int main(int argc, char **argv) {
   int opt;
-  while ((opt = getopt(argc, argv, "k:s:d:w:nT:m:P:i:K:Nf:H:")) != -1) {
+  while ((opt = getopt(argc, argv, "k:s:d:w:nT:m:P:i:K:Nf:H:I:")) != -1) {
     switch (opt) {
     case 'k': cfg_k = atoi(optarg); break;
     case 's': cfg_s = atoi(optarg); break;
@@ -482,10 +518,12 @@ int main(int argc, char **argv) {
     case 'N': cfg_new_sessions = 1; break;
     case 'f': load_streams(optarg); break;
     case 'H': cfg_hold = atof(optarg); break;
+    case 'I': cfg_interval_ns = (uint64_t)atol(optarg) * 1000000ull; break;
     default: usage(argv[0]);
     }
   }
   if (cfg_new_sessions) { cfg_k = 1; cfg_max_per_session = 1; }
+  if (cfg_interval_ns) cfg_k = 1;
   if ((cfg_identity == NULL) != (cfg_key == NULL)) usage(argv[0]);
   if (cfg_identity) { /* a template may hold one "%d" and no other conversion */
     const char *pct = strchr(cfg_identity, '%');
@@ -534,7 +572,10 @@ int main(int argc, char **argv) {
   uint64_t t0 = now_ns();
   t_measure_start = t0 + (uint64_t)(cfg_warmup * 1e9);
   t_measure_end = t_measure_start + (uint64_t)(cfg_duration * 1e9);
-  for (int j = 0; j < cfg_s; j++) {
+  for (int j = 0; j < cfg_s && cfg_interval_ns; j++) {
+    sessions[j].due_ns = t0 + (uint64_t)(cfg_warmup * 1e9 * 0.8) * (uint64_t)j / (uint64_t)cfg_s;
+  }
+  for (int j = 0; j < cfg_s && !cfg_interval_ns; j++) {
     if (open_session(&sessions[j]) != 0) {
       fprintf(stderr, "coap-load: cannot open session %d\n", j);
       return 2;
@@ -545,7 +586,8 @@ int main(int argc, char **argv) {
   uint64_t srv0 = 0, srv1 = 0, cli0 = 0, cli1 = 0, last_house = t0;
   uint64_t host0 = 0, host1 = 0, steal0 = 0, steal1 = 0;
   for (;;) {
-    coap_io_process(ctx, 10);
+    coap_io_process(ctx, cfg_interval_ns ? 5 : 10);
+    if (cfg_interval_ns) pace(now_ns());
     if (cfg_new_sessions) {
       for (int j = 0; j < cfg_s; j++) replace_if_drained(&sessions[j]);
     }
@@ -585,6 +627,9 @@ int main(int argc, char **argv) {
          100.0 * (double)(host1 - host0) / ticks / secs, 100.0 * (double)(steal1 - steal0) / ticks / secs,
          (unsigned long long)n_sessions_opened, (unsigned long long)n_send_fail,
          (unsigned long long)n_exhausted);
+  if (cfg_interval_ns) {
+    printf("ok_total=%llu errors_total=%llu\n", (unsigned long long)n_ok_total, (unsigned long long)n_err_total);
+  }
   fflush(stdout);
   if (n_nack[0] + n_nack[1] + n_nack[2] + n_nack[3] + n_nack[4] + n_timeout > 0) {
     fprintf(stderr, "coap-load: failures over the whole run: NON timeouts %llu, nacks: too many retries %llu, "

@@ -218,6 +218,7 @@ import TestSupport
         let config = setup.dir + "/gateway.json"
         try #"{"ratePerDevice": 100000, "burstPerDevice": 100000}"#.write(toFile: config, atomically: true, encoding: .utf8)
         let (gateway, _, dtls) = try await setup.startGateway(["--config", config])
+        defer { gateway.stop() }  // also when a request throws
         let sealer = try Sealer(key: try setup.key(1), deviceID: "node-1", sequenceNumbers: InMemorySequenceNumberSource(startingAt: 1))
         let client = try setup.client(1)
         for i in 0..<count {
@@ -225,8 +226,8 @@ import TestSupport
             #expect(try await client.post("coaps://127.0.0.1:\(dtls)/readings", payload: sealed, contentFormat: .coseEncrypt0).code == .created)
         }
         client.shutdown()
-        gateway.child.signal(SIGTERM)
-        gateway.stop()
+        gateway.child.signal(SIGTERM)  // a graceful stop: the logs emptied into the files
+        _ = gateway.child.waitBlocking()
         return setup
     }
 

@@ -266,9 +266,10 @@ public final class ReadingsStore: Sendable {
 
     /// Transactions that appended readings, in all (the replay state records how many it has seen).
     /// Copies the write-ahead log into the file and empties it (at a graceful stop: the file alone
-    /// is then the whole store, for a backup). Best effort: a reader still busy leaves it for the
-    /// next start.
-    func checkpointLog() { _ = try? pool.writeWithoutTransaction { db in try db.checkpoint(.truncate) } }
+    /// is then the whole store, for a backup). A truncating checkpoint needs every reader gone, so
+    /// it is tried for up to a second (the background checkpointer or a last read may be busy);
+    /// after that the log is left for the next start, which loses nothing.
+    func checkpointLog() { SQLiteIntegrity.emptyLog(pool) }
 
     public var commits: Int64 { keys.withLock { $0.commits } }
 

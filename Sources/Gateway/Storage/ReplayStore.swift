@@ -49,9 +49,8 @@ final class ReplayStore: Sendable {
     }
 
     /// Copies the write-ahead log into the file and empties it (at a graceful stop: the file alone
-    /// is then the whole state, for a backup). Best effort: a reader still busy leaves it for the
-    /// next start.
-    func checkpointLog() { _ = try? queue.writeWithoutTransaction { db in try db.checkpoint(.truncate) } }
+    /// is then the whole state, for a backup; see ``ReadingsStore``'s).
+    func checkpointLog() { SQLiteIntegrity.emptyLog(queue) }
 
     /// The readings store this state goes with, if it has been bound to one.
     func binding() throws -> Binding? {

@@ -1,6 +1,8 @@
 import Foundation
 import GRDB
 
+/// The checks a store file passes, and how it is left at a graceful stop.
+///
 /// The check a store file passes before a gateway uses it: SQLite's `quick_check` (every page and
 /// record readable and well-formed; indexes are not cross-checked, which is what makes it quick). A
 /// truncated or overwritten file stops the gateway at start, with what to do, before anything is
@@ -33,6 +35,17 @@ enum SQLiteIntegrity {
             throw damaged(store, "\(error)")
         }
         guard findings == ["ok"] else { throw damaged(store, findings.joined(separator: "; ")) }
+    }
+
+    /// Empties a store's write-ahead log into its file (a truncating checkpoint), trying for up to
+    /// a second while a reader or the background checkpointer holds it. Returns whether it did.
+    @discardableResult
+    static func emptyLog(_ writer: some DatabaseWriter) -> Bool {
+        for _ in 0..<50 {
+            if (try? writer.writeWithoutTransaction({ db in try db.checkpoint(.truncate) })) != nil { return true }
+            usleep(20_000)
+        }
+        return false
     }
 
     /// Whether an error opening a store says its file is not a sound database.

@@ -1,19 +1,24 @@
-import TestSupport
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// An attacker on loopback: UDP sockets bound to an address of its own (127.0.0.2 by default, so
 /// that per-address caps and throttles tell it from the devices on 127.0.0.1), sending hand-made
 /// DTLS ClientHellos and CoAP datagrams.
-struct HostilePeer {
-    var address = "127.0.0.2"
+package struct HostilePeer {
+    package var address = "127.0.0.2"
+
+    package init(address: String = "127.0.0.2") { self.address = address }
 
     /// A UDP socket bound to the attacker's address on a port of its own.
-    func socket() throws -> UDPSocket { try UDPSocket(bindingTo: address) }
+    package func socket() throws -> UDPSocket { try UDPSocket(bindingTo: address) }
 
     // MARK: DTLS
 
     /// A DTLS 1.2 ClientHello offering PSK suites (TLS_PSK_WITH_AES_128_CCM_8, _AES_128_GCM_SHA256),
     /// with `cookie`, in a record of epoch 0 with sequence number `sequence`.
-    static func clientHello(cookie: [UInt8] = [], sequence: UInt64 = 0, messageSequence: UInt16 = 0) -> [UInt8] {
+    package static func clientHello(cookie: [UInt8] = [], sequence: UInt64 = 0, messageSequence: UInt16 = 0) -> [UInt8] {
         var body: [UInt8] = [0xFE, 0xFD]  // DTLS 1.2
         body += (0..<32).map { _ in UInt8.random(in: 0...255) }
         body += [0]  // no session id
@@ -34,7 +39,7 @@ struct HostilePeer {
     }
 
     /// The cookie in a HelloVerifyRequest, or nil when `datagram` is not one.
-    static func cookie(inHelloVerifyRequest datagram: [UInt8]) -> [UInt8]? {
+    package static func cookie(inHelloVerifyRequest datagram: [UInt8]) -> [UInt8]? {
         guard datagram.count >= 13 + 12 + 3, datagram[0] == 22, datagram[13] == 3 else { return nil }
         let length = Int(datagram[13 + 12 + 2])
         guard datagram.count >= 13 + 12 + 3 + length else { return nil }
@@ -42,13 +47,13 @@ struct HostilePeer {
     }
 
     /// Whether `datagram` holds a ServerHello (a handshake the server went on with).
-    static func isServerHello(_ datagram: [UInt8]) -> Bool {
+    package static func isServerHello(_ datagram: [UInt8]) -> Bool {
         datagram.count > 13 && datagram[0] == 22 && datagram[13] == 2
     }
 
     /// Sends `count` first ClientHellos, each from a port of its own: what spoofed sources do.
     /// Returns how many HelloVerifyRequests came back within `wait` seconds.
-    func floodClientHellos(_ count: Int, toPort port: UInt16, wait: Double = 0) throws -> Int {
+    package func floodClientHellos(_ count: Int, toPort port: UInt16, wait: Double = 0) throws -> Int {
         var sockets: [UDPSocket] = []
         for _ in 0..<count {
             let s = try socket()
@@ -62,7 +67,7 @@ struct HostilePeer {
     /// Opens `count` half-open handshakes at once: each does the cookie exchange, gets the
     /// server's first flight, and is abandoned. Returns how many got that far (the sockets stay
     /// open, silent).
-    func openHalfOpenHandshakes(_ count: Int, toPort port: UInt16) throws -> (started: Int, sockets: [UDPSocket]) {
+    package func openHalfOpenHandshakes(_ count: Int, toPort port: UInt16) throws -> (started: Int, sockets: [UDPSocket]) {
         let sockets = try (0..<count).map { _ in try socket() }
         for s in sockets { s.send(Self.clientHello(), toPort: port) }
         for s in sockets {
@@ -77,7 +82,7 @@ struct HostilePeer {
     // MARK: CoAP
 
     /// A confirmable CoAP POST to `/readings` with Content-Format `format` and `payload`.
-    static func coapPost(payload: [UInt8], format: UInt8 = 16, messageID: UInt16) -> [UInt8] {
+    package static func coapPost(payload: [UInt8], format: UInt8 = 16, messageID: UInt16) -> [UInt8] {
         var d: [UInt8] = [0x44, 0x02, UInt8(messageID >> 8), UInt8(messageID & 0xFF)]  // CON, TKL 4, POST
         d += (0..<4).map { _ in UInt8.random(in: 0...255) }
         d += [0xB8] + Array("readings".utf8)  // Uri-Path (11)
