@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The soak (`make soak`): SESSIONS DTLS sessions (default 1,000), each a device reporting one sealed
-# reading a second, as a sleepy node does, for SECONDS (default 600) against the Gateway library
+# reading a second, as a sleepy node does, for SOAK_SECONDS (default 600) against the Gateway library
 # (ingest-bench: every reading committed to SQLite, encrypted at rest, before its 2.01).
 # Reports what was acknowledged and what was stored (an acknowledged reading never missing),
 # latency p50/p99, and the gateway's RSS when every session is open and at the end; writes
@@ -9,7 +9,7 @@
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 SESSIONS=${SESSIONS:-1000}
-SECONDS_=${SECONDS:-600}
+SECONDS_=${SOAK_SECONDS:-600}   # not SECONDS: bash keeps its own
 WARMUP=${WARMUP:-30}
 PAUSE_MS=${PAUSE_MS:-1000}
 SWIFT=${SWIFT:-swift}

@@ -130,6 +130,8 @@ public final class DeviceRegistry: Sendable {
         monitor.stop()
         pending.withLock { $0.closed = true }
         flushNow()
+        // A handler often holds what holds the registry: let the cycle go.
+        handlers.withLock { $0.removeAll() }
     }
 
     /// Writes pending last-seen times and security events now, after any flush in progress.

@@ -89,18 +89,19 @@ public final class Gateway: Service, Sendable {
     public func start() throws {
         try server.start()
         guard summaries.withLock({ $0 == nil }) else { return }
-        let server = self.server, directory = self.directory, replayGuard = self.replayGuard
-        commits.start { devices in server.notifyObservers(of: devices.map { "/readings/\($0)" }) }
+        let server = self.server, directory = self.directory
+        commits.start { [weak server] devices in server?.notifyObservers(of: devices.map { "/readings/\($0)" }) }
         // libcoap can only observe a resource that exists: each device's readings resource is made
         // now, and as devices are added.
         for device in directory.deviceIDs() { server.materialize(path: "/readings/\(device)") }
-        directory.onChange { devices in
-            replayGuard.forget(devices: devices)
-            for device in devices { server.materialize(path: "/readings/\(device)") }
+        directory.onChange { [weak self] devices in
+            guard let self else { return }
+            self.replayGuard.forget(devices: devices)
+            for device in devices { self.server.materialize(path: "/readings/\(device)") }
             // A device that is no longer active loses its live sessions (and observations) now,
             // not when it next handshakes.
-            let inactive = Set(devices.filter { directory.device($0)?.isActive != true })
-            if !inactive.isEmpty { server.closeDTLSSessions { inactive.contains($0) } }
+            let inactive = Set(devices.filter { self.directory.device($0)?.isActive != true })
+            if !inactive.isEmpty { self.server.closeDTLSSessions { inactive.contains($0) } }
         }
         let monitor = self.monitor
         summaries.withLock { timer in

@@ -37,8 +37,8 @@ struct CrossProcessTests {
         try gateway.addPSK(deviceID: "dev-1", identity: "dev-1", key: Fixtures.key(7))
         try gateway.allow(deviceID: "dev-1", "POST /readings")
         let suspended = TestLocked<Bool>(false)
-        gateway.onChange { change in
-            if change.deviceIDs.contains("dev-1") && gateway.device("dev-1")?.status == .suspended { suspended.update { $0 = true } }
+        gateway.onChange { [weak gateway] change in
+            if change.deviceIDs.contains("dev-1") && gateway?.device("dev-1")?.status == .suspended { suspended.update { $0 = true } }
         }
 
         let result = try await ChildProcess.run(try ChildProcess.registryTool(), ["suspend", "dev-1", "--db", database])

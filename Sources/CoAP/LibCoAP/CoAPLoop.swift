@@ -196,7 +196,7 @@ final class CoAPLoop: @unchecked Sendable {
             }
 
             let due = timers.popDue(now: monotonicNanoseconds())
-            for timer in due { timer.action() }
+            for timer in due { timer.fire() }
             if !prepared || !batch.isEmpty || !due.isEmpty {
                 isPreparing = true
                 driver.prepare()
@@ -237,7 +237,7 @@ final class CoAPLoop: @unchecked Sendable {
 
     private func tearDown(_ driver: any CoAPLoopDriver) {
         isTearingDown = true
-        _ = timers.removeAll()
+        for timer in timers.removeAll() { timer.cancel() }
         driver.tearDown()
         let leftovers: [@Sendable () -> Void] = lock.withLock {
             stopped = true

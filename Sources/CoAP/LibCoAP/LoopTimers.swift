@@ -8,7 +8,8 @@ final class LoopTimer {
     let deadline: UInt64
     let sequence: UInt64
     fileprivate(set) var cancelled = false
-    let action: () -> Void
+    /// Released once the timer fires or is cancelled: it often captures what holds the timer.
+    private(set) var action: (() -> Void)?
 
     init(deadline: UInt64, sequence: UInt64, action: @escaping () -> Void) {
         self.deadline = deadline
@@ -17,7 +18,17 @@ final class LoopTimer {
     }
 
     /// Cancels the timer; cancelled timers are dropped when they reach the top of the heap.
-    func cancel() { cancelled = true }
+    func cancel() {
+        cancelled = true
+        action = nil
+    }
+
+    /// Runs the action once and releases it.
+    func fire() {
+        let action = self.action
+        self.action = nil
+        action?()
+    }
 }
 
 
