@@ -10,7 +10,7 @@ APT_PACKAGES := libcoap3-dev libcoap3-bin libssl-dev libsqlite3-dev pkg-config a
 SUDO         := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 export SECURECOAP_VENV := $(VENV)
 
-.PHONY: all deps apt venv build build-release test unit-test demo bench interop soak clean
+.PHONY: all deps apt venv build build-release test unit-test demo bench interop soak sanitize fuzz clean
 
 all: build
 
@@ -69,6 +69,11 @@ bench: deps venv
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build --filter WireSizeTests 2>&1 | tee Benchmarks/out/wire.txt
 	python3 Benchmarks/report.py
+
+## The unit and integration tests under ThreadSanitizer, then AddressSanitizer + LeakSanitizer
+## (scratch paths .build-tsan, .build-asan; the reports of every spawned child collected).
+sanitize: deps venv
+	SWIFT="$(SWIFT)" bash .ci/sanitize.sh all
 
 ## The soak (not part of `make test`): SESSIONS DTLS sessions (default 1,000), each reporting a
 ## sealed reading once a second for SOAK_SECONDS (default 600); writes Benchmarks/out/soak.md.
