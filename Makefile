@@ -41,11 +41,13 @@ build: deps
 build-release: deps
 	$(SWIFT) build -c release
 
-## The whole test suite: unit tests, integration tests against libcoap's peers, interop.
+## The whole test suite: unit tests, integration tests against libcoap's peers, interop, and a
+## brief run of every fuzz target.
 test: deps venv
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build --parallel --num-workers 2
 	SWIFT="$(SWIFT)" $(PYTHON) interop/matrix.py --no-write
+	bash Fuzz/run.sh 5
 
 ## The interop matrix: this stack against libcoap (notls, OpenSSL, GnuTLS), aiocoap, tinydtls,
 ## Mbed TLS, pycose and aiocoap-rd, both directions; prints it and writes interop/RESULTS.md.
@@ -69,6 +71,12 @@ bench: deps venv
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build --filter WireSizeTests 2>&1 | tee Benchmarks/out/wire.txt
 	python3 Benchmarks/report.py
+
+## Coverage-guided fuzzing (libFuzzer + ASan) of every parser, SECONDS per target (Fuzz/README.md;
+## `make test` runs each for 5 s). make fuzz SECONDS=600
+SECONDS ?= 60
+fuzz: deps
+	bash Fuzz/run.sh $(SECONDS)
 
 ## The unit and integration tests under ThreadSanitizer, then AddressSanitizer + LeakSanitizer
 ## (scratch paths .build-tsan, .build-asan; the reports of every spawned child collected).

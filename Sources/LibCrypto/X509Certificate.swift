@@ -18,10 +18,18 @@ public struct X509Certificate: Sendable, Hashable {
 
     /// Reads a DER certificate. Throws ``CryptoError/Code/invalidEncoding`` when it is not one, or
     /// when bytes follow it.
+    ///
+    /// The encoding must be DER exactly: OpenSSL also reads some non-DER forms (a signature BIT
+    /// STRING with nonzero padding bits, say) and re-encodes them, which would make ``der`` and
+    /// ``sha256Fingerprint`` describe other bytes than the ones given, and let several byte strings
+    /// pass for one certificate. Found by Fuzz/FuzzX509.
     public init(der: [UInt8]) throws {
         guard let certificate = Self.parse(der) else { throw CryptoError.openSSL(.invalidEncoding, "not one DER X.509 certificate") }
         defer { X509_free(certificate) }
         try self.init(certificate)
+        guard self.der == der else {
+            throw CryptoError.openSSL(.invalidEncoding, "not a DER X.509 certificate (its DER re-encoding differs)")
+        }
     }
 
     /// Reads the first certificate of PEM text (a leaf comes first in a chain file). Throws
@@ -44,9 +52,7 @@ public struct X509Certificate: Sendable, Hashable {
         }
         self.der = der
         sha256Fingerprint = Hex.encode(try SHA256.hash(der))
-        var buffer = [CChar](repeating: 0, count: 512)
-        let n = X509_NAME_get_text_by_NID(X509_get_subject_name(certificate), NID_commonName, &buffer, Int32(buffer.count))
-        commonName = n >= 0 ? String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self) : nil
+        commonName = Self.commonName(certificate)
         subjectAltNames = Self.alternativeNames(certificate)
         notBefore = X509_get0_notBefore(certificate).flatMap(Self.date)
         notAfter = X509_get0_notAfter(certificate).flatMap(Self.date)
@@ -96,6 +102,24 @@ public struct X509Certificate: Sendable, Hashable {
             }
             return parsed
         }
+    }
+
+    /// The subject's first CN, converted to UTF-8 from whatever string type it has; nil when there
+    /// is none, or when it holds a NUL. Not `X509_NAME_get_text_by_NID`: that copies the raw bytes
+    /// into a fixed buffer, so a CN such as "dev-1\0.other" read as "dev-1" (a CN naming one device
+    /// was taken for another's: the gateway maps certificates to devices by CN), a long CN was cut
+    /// at 511 bytes, and a BMPString CN came out as UTF-16. Found by Fuzz/FuzzX509.
+    private static func commonName(_ certificate: OpaquePointer) -> String? {
+        guard let name = X509_get_subject_name(certificate) else { return nil }
+        let index = X509_NAME_get_index_by_NID(name, NID_commonName, -1)
+        guard index >= 0, let entry = X509_NAME_get_entry(name, index), let data = X509_NAME_ENTRY_get_data(entry) else { return nil }
+        var utf8: UnsafeMutablePointer<UInt8>? = nil
+        let length = ASN1_STRING_to_UTF8(&utf8, data)
+        guard length >= 0, let utf8 else { return nil }
+        defer { CRYPTO_free(utf8, #fileID, #line) }
+        let bytes = UnsafeBufferPointer(start: utf8, count: Int(length))
+        guard !bytes.contains(0) else { return nil }
+        return String(decoding: bytes, as: UTF8.self)
     }
 
     private static func alternativeNames(_ certificate: OpaquePointer) -> [String] {

@@ -20,4 +20,21 @@ struct X509FuzzRegressionTests {
         #expect { try X509Certificate(der: ber) } throws: { ($0 as? CryptoError)?.code == .invalidEncoding }
         #expect(try X509Certificate(der: der).der == der, "a DER certificate still reads")
     }
+
+    /// A subject CN with an embedded NUL ("dev-1\0evil.example") used to read as "dev-1", the
+    /// part before the NUL: a certificate for one name was taken for another's (the gateway maps
+    /// certificates to devices by CN). Such a CN is not a usable name: `commonName` is nil.
+    @Test func aCommonNameWithANULIsNotCutThere() throws {
+        let der = try X509Certificate(pem: X509Certificate.selfSigned(commonName: "dev-1Xevil.example", validity: .seconds(60)).certificatePEM).der
+        let marked = Array("dev-1X".utf8), cut = Array("dev-1".utf8) + [0]
+        var withNUL = der
+        for start in 0...(der.count - marked.count) where der[start..<start + marked.count].elementsEqual(marked) {
+            withNUL.replaceSubrange(start..<start + marked.count, with: cut)  // issuer and subject (self-signed)
+        }
+        #expect(withNUL != der)
+        let certificate = try X509Certificate(der: withNUL)
+        #expect(certificate.commonName == nil)
+        #expect(certificate.commonName != "dev-1")
+        #expect(try X509Certificate(der: der).commonName == "dev-1Xevil.example", "a CN without a NUL still reads")
+    }
 }
