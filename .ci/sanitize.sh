@@ -27,6 +27,9 @@ SWIFT=${SWIFT:-swift}
 SCRATCH_ROOT=${SANITIZE_SCRATCH_ROOT:-$ROOT}
 REPORT_LINES=${SANITIZE_REPORT_LINES:-40}
 export SECURECOAP_VENV=${SECURECOAP_VENV:-$ROOT/.venv}
+# A sanitized suite runs 2-3x slower on 2 CPUs: the tests' time limits, waits and hang guards are
+# multiplied by this (TestSupport.timeScale).
+export SECURECOAP_TIME_SCALE=${SECURECOAP_TIME_SCALE:-4}
 
 usage() { echo "usage: $0 thread|address|all" >&2; exit 2; }
 [ $# -eq 1 ] || usage

@@ -5,9 +5,10 @@ import LibCrypto
 import Sealing
 import SenML
 import Testing
+import TestSupport
 
 /// The gateway end to end on loopback: what is accepted, stored and observed, and every refusal.
-@Suite(.timeLimit(.minutes(2))) struct GatewayIngestionTests {
+@Suite(.timeLimit(.minutes(2 * TestSupport.timeScale))) struct GatewayIngestionTests {
     @Test func aSealedReadingOverDTLSIsStoredAndObserved() async throws {
         let f = try GatewayFixture()
         defer { f.stop() }
@@ -263,7 +264,7 @@ import Testing
         #expect(ended, "the observation ended")
         // Typically ~10 ms; the bound is loose because this suite shares 2 CPUs with the others
         // (a timing target belongs in a benchmark, not a test).
-        #expect(ContinuousClock.now - suspended < .seconds(5), "promptly after the suspension")
+        #expect(ContinuousClock.now - suspended < .seconds(5 * TestSupport.timeScale), "promptly after the suspension")
         // A request on the closed session gets nothing: the node must handshake again, and is refused.
         await #expect(throws: CoAPError.self) { try await node.get("\(f.secure)/health") }
         // Everyone else is served as before.

@@ -6,11 +6,12 @@ import Logging
 import Sealing
 import SenML
 import Testing
+import TestSupport
 
 /// What the gateway does with its files when they do not check out at start: a missing, empty or
 /// restored readings store, a crash between a group's two commits, a second gateway on the same
 /// data, a full disk. Replay protection must survive all of them.
-@Suite(.serialized, .timeLimit(.minutes(2))) struct GatewayStorageTests {
+@Suite(.serialized, .timeLimit(.minutes(2 * TestSupport.timeScale))) struct GatewayStorageTests {
     /// Another gateway on the fixture's data, directory and master key.
     private func restart(_ f: GatewayFixture, recovery: StorageRecovery = []) throws -> Gateway {
         var configuration = GatewayConfiguration()

@@ -8,7 +8,7 @@ import Testing
 import TestSupport
 
 /// Plain-CoAP attacks on the gateway on loopback: the attacker on 127.0.0.2, devices on 127.0.0.1.
-@Suite(.serialized, .timeLimit(.minutes(2))) struct HostileCoAPTests {
+@Suite(.serialized, .timeLimit(.minutes(2 * TestSupport.timeScale))) struct HostileCoAPTests {
     @Test func forgedSealsInADevicesNameDoNotLockTheDeviceOut() async throws {
         let log = CapturedLog()
         let f = try GatewayFixture(logger: log.logger(level: .notice)) {

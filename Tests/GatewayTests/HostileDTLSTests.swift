@@ -11,7 +11,7 @@ import TestSupport
 
 /// The gateway's DTLS endpoint under attack on loopback: the attacker on 127.0.0.2, devices on
 /// 127.0.0.1. Each test also prints how the devices fared during the attack.
-@Suite(.serialized, .timeLimit(.minutes(2))) struct HostileDTLSTests {
+@Suite(.serialized, .timeLimit(.minutes(2 * TestSupport.timeScale))) struct HostileDTLSTests {
     /// New devices' handshakes (each a new DTLS session and a GET /health) while `attack` runs:
     /// successes and the median latency.
     private func newSessions(_ f: GatewayFixture, count: Int) async -> (succeeded: Int, medianMs: Double) {

@@ -7,7 +7,7 @@ import TestSupport
 import Platform
 
 /// Our client against our server on loopback.
-@Suite(.timeLimit(.minutes(1))) struct ClientServerLoopbackTests {
+@Suite(.timeLimit(.minutes(1 * TestSupport.timeScale))) struct ClientServerLoopbackTests {
     static func client(_ configuration: CoAPClient.Configuration = .init()) throws -> CoAPClient {
         var logger = Logger(label: "test.client")
         logger.logLevel = ProcessInfo.processInfo.environment["FIXTURE_DEBUG"] != nil ? .debug : .error

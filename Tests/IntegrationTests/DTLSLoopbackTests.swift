@@ -7,7 +7,7 @@ import TestSupport
 
 /// Our DTLS client against our DTLS server on loopback: PSK with per-identity keys, X.509 with
 /// mutual authentication, and every refusal bounded in time and explained.
-@Suite(.timeLimit(.minutes(2))) struct DTLSLoopbackTests {
+@Suite(.timeLimit(.minutes(2 * TestSupport.timeScale))) struct DTLSLoopbackTests {
     static let keys: [String: String] = ["node-1": "key-of-node-1", "node-2": "key-of-node-2"]
 
     /// A PSK fixture whose events land in `events`.
@@ -61,7 +61,7 @@ import TestSupport
             #expect(error.code == .handshakeFailed)
             #expect(error.message.contains("no DTLS handshake") && error.message.contains("wrong PSK key"), "\(error)")
         }
-        #expect(ContinuousClock.now - start < .seconds(15), "bounded by the 1.5 s handshake timeout (with room for a loaded machine), not the request timeout")
+        #expect(ContinuousClock.now - start < .seconds(15 * TestSupport.timeScale), "bounded by the 1.5 s handshake timeout (with room for a loaded machine), not the request timeout")
         #expect(await TestSupport.eventually { events.get().contains { $0.outcome == .timeout && $0.identity == "node-2" } },
                 "the server reports the failed handshake for node-2: \(events.get())")
     }
@@ -141,7 +141,7 @@ import TestSupport
         defer { client.shutdown() }
         let start = ContinuousClock.now
         await #expect(throws: CoAPError.self) { try await client.get("\(fixture.secureBase)/identity") }
-        #expect(ContinuousClock.now - start < .seconds(20), "bounded, even on a loaded machine")
+        #expect(ContinuousClock.now - start < .seconds(20 * TestSupport.timeScale), "bounded, even on a loaded machine")
         let refused = await TestSupport.eventually {
             events.get().contains { if case .certificateRefused(let why) = $0.outcome { why.contains(reason) } else { false } }
         }

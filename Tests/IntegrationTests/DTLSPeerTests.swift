@@ -7,7 +7,7 @@ import TestSupport
 /// DTLS against libcoap's own peers built with OpenSSL and with GnuTLS, in both roles. Debian's
 /// coap-client exits 0 even when the handshake fails, so its output is what is checked; each
 /// failure case is bounded in time.
-@Suite(.timeLimit(.minutes(3))) struct DTLSPeerTests {
+@Suite(.timeLimit(.minutes(3 * TestSupport.timeScale))) struct DTLSPeerTests {
     static let backends = ["openssl", "gnutls"]
 
     /// coap-server-<backend> with the given credentials; plain CoAP on P, DTLS on P + 1.

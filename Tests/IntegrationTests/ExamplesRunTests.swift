@@ -8,7 +8,7 @@ import TestSupport
 
 /// Every program in Examples/ runs to completion on its own, exits 0 and prints what
 /// Examples/README.md shows (`swift build --build-tests` builds them next to the tests).
-@Suite(.timeLimit(.minutes(3))) struct ExamplesRunTests {
+@Suite(.timeLimit(.minutes(3 * TestSupport.timeScale))) struct ExamplesRunTests {
     struct Example: Sendable, CustomStringConvertible {
         var product: String
         /// Lines (or parts of lines) the output must hold.

@@ -12,7 +12,7 @@ import TestSupport
 /// confirmable readings, restarted on the same data each time. A device keeps each sealed reading
 /// until it is acknowledged and sends the same bytes again after a restart, as `coap-node`'s
 /// queue does. Every reading a device saw acknowledged is in the store, and none is stored twice.
-@Suite(.timeLimit(.minutes(5))) struct GatewayCrashTests {
+@Suite(.timeLimit(.minutes(5 * TestSupport.timeScale))) struct GatewayCrashTests {
     static let devices = 3, kills = 20, lanes = 4
 
     /// What one device has sent: sealed readings not yet acknowledged (by value), and those that were.

@@ -8,7 +8,7 @@ import Platform
 import TestSupport
 
 /// `coap-gateway` as a process, provisioned with `coap-registry`: what an operator runs.
-@Suite(.timeLimit(.minutes(3))) struct GatewayProcessTests {
+@Suite(.timeLimit(.minutes(3 * TestSupport.timeScale))) struct GatewayProcessTests {
     /// A data directory with a registry holding `node-1` … `node-N` (each a PSK and a sealing
     /// secret).
     struct Provisioned {

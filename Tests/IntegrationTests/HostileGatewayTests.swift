@@ -10,7 +10,7 @@ import TestSupport
 /// still acknowledged and stored, nothing bogus is stored, the gateway's memory has not run away,
 /// and its log holds a few lines, not one per datagram. Prints the table of figures the README
 /// shows ("Hostile input").
-@Suite(.serialized, .timeLimit(.minutes(4))) struct HostileGatewayTests {
+@Suite(.serialized, .timeLimit(.minutes(4 * TestSupport.timeScale))) struct HostileGatewayTests {
     /// One row of the table.
     struct Row {
         var attack: String

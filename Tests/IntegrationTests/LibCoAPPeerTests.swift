@@ -6,7 +6,7 @@ import TestSupport
 
 /// The `coap` CLI against libcoap's `coap-server-notls`, and libcoap's `coap-client-notls`
 /// against our server. Debian's coap-client exits 0 even on failure, so its output is checked.
-@Suite(.timeLimit(.minutes(2))) struct LibCoAPPeerTests {
+@Suite(.timeLimit(.minutes(2 * TestSupport.timeScale))) struct LibCoAPPeerTests {
     /// Starts coap-server-notls on 127.0.0.1 and a free port, with a time limit of its own.
     static func libcoapServer() async throws -> (TestSupport.Background, UInt16) {
         let port = TestSupport.freeUDPPort()

@@ -7,10 +7,11 @@ import Node
 import Sealing
 import SenML
 import Testing
+import TestSupport
 
 /// The Node library against the real Gateway: sealed readings over DTLS stored and readable, and
 /// readings taken while the gateway is down delivered in order once it is back.
-@Suite(.timeLimit(.minutes(2))) struct NodeGatewayTests {
+@Suite(.timeLimit(.minutes(2 * TestSupport.timeScale))) struct NodeGatewayTests {
     struct Setup {
         let dir: String
         let directory = InMemoryDirectory()

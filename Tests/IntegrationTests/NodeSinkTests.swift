@@ -7,7 +7,7 @@ import TestSupport
 
 /// `coap-node` posting to a plain libcoap sink: what it sends is a COSE_Encrypt0 message that
 /// pycose, knowing only the device secret, opens to the SenML reading.
-@Suite(.timeLimit(.minutes(2))) struct NodeSinkTests {
+@Suite(.timeLimit(.minutes(2 * TestSupport.timeScale))) struct NodeSinkTests {
     @Test(.enabled(if: SealCLITests.pythonWanted, "SECURECOAP_SKIP_PYTHON=1: pycose check skipped"))
     func aNodesSealedReadingStoredByLibcoapIsOpenedByPycose() async throws {
         guard FileManager.default.isExecutableFile(atPath: SealCLITests.python) else {

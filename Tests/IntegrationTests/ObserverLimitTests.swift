@@ -7,7 +7,7 @@ import TestSupport
 /// The server's caps on observers, seen from the wire: a registration over a cap is answered 5.03
 /// with Max-Age and is not notified, everyone else keeps observing and being served, and a slot
 /// freed by a deregistration can be taken again.
-@Suite(.timeLimit(.minutes(1))) struct ObserverLimitTests {
+@Suite(.timeLimit(.minutes(1 * TestSupport.timeScale))) struct ObserverLimitTests {
     static func server(_ configure: (inout CoAPServerLimits) -> Void) throws -> CoAPServer {
         var limits = CoAPServerLimits()
         configure(&limits)

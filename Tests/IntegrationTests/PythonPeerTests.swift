@@ -11,7 +11,7 @@ import TestSupport
 ///
 /// Skipped when SECURECOAP_SKIP_PYTHON=1; otherwise a missing venv fails with "run `make venv`".
 @Suite(
-    .serialized, .timeLimit(.minutes(3)),
+    .serialized, .timeLimit(.minutes(3 * TestSupport.timeScale)),
     .enabled(if: PythonPeer.wanted, "SECURECOAP_SKIP_PYTHON=1: the Python peer tests are skipped"))
 struct PythonPeerTests {
     // MARK: aiocoap (tinydtls) → our DTLS-PSK server

@@ -7,7 +7,7 @@ import TestSupport
 /// The server's limits on request bodies, seen from the wire: a block-wise transfer is refused as
 /// soon as it (or the size it announces) passes the limit, and one address cannot hold more than
 /// its share of transfers.
-@Suite(.timeLimit(.minutes(1))) struct RequestBodyLimitTests {
+@Suite(.timeLimit(.minutes(1 * TestSupport.timeScale))) struct RequestBodyLimitTests {
     static func server(_ configure: (inout CoAPServerLimits) -> Void) throws -> CoAPServer {
         var limits = CoAPServerLimits()
         configure(&limits)

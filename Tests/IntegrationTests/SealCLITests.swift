@@ -6,7 +6,7 @@ import TestSupport
 
 /// `coap seal` and `coap open`, run as a user would: bytes on stdin and stdout, exit statuses,
 /// one-line errors. Secrets are generated per test into a temporary directory.
-@Suite(.timeLimit(.minutes(2))) struct SealCLITests {
+@Suite(.timeLimit(.minutes(2 * TestSupport.timeScale))) struct SealCLITests {
     /// A temporary directory holding secret files; removed when the test's value goes away.
     final class Workspace {
         let directory: URL

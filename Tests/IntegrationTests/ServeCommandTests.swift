@@ -7,7 +7,7 @@ import TestSupport
 
 /// `coap serve` run as a child process, as interop/matrix.py runs it, with libcoap's client
 /// talking to it.
-@Suite(.timeLimit(.minutes(2))) struct ServeCommandTests {
+@Suite(.timeLimit(.minutes(2 * TestSupport.timeScale))) struct ServeCommandTests {
     /// Starts `coap serve` with `arguments` and waits for its "listening on" lines.
     static func serve(_ arguments: [String]) async throws -> (server: TestSupport.Background, plain: UInt16?, dtls: UInt16?) {
         let server = try TestSupport.Background(try TestSupport.product("coap"), ["serve"] + arguments)

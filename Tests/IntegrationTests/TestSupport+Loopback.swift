@@ -65,7 +65,7 @@ extension TestSupport {
         addr.sin_family = sa_family_t(AF_INET)
         addr.sin_port = port.bigEndian
         addr.sin_addr.s_addr = inet_addr("127.0.0.1")
-        let deadline = Date().addingTimeInterval(timeout)
+        let deadline = Date().addingTimeInterval(TestSupport.scaled(timeout))
         let ping: [UInt8] = [0x40, 0x00, 0x12, 0x34]  // CON, empty, MID 0x1234
         var buf = [UInt8](repeating: 0, count: 64)
         while Date() < deadline {

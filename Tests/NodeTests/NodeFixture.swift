@@ -30,7 +30,7 @@ final class NodeFixture: Sendable {
         let uri = try CoAPURI(secure ? gateway.secureURI : gateway.plainURI)
         var configuration = NodeReporter.Configuration(gateway: uri, deviceID: deviceID)
         if secure {
-            configuration.dtls = try .psk(identity: deviceID, key: gateway.pskKey, handshakeTimeout: .seconds(2))
+            configuration.dtls = try .psk(identity: deviceID, key: gateway.pskKey, handshakeTimeout: .seconds(2 * TestSupport.timeScale))
         }
         configuration.sealing = .init(secret: secret, kid: kid)
         configuration.stateDirectory = dataDirectory

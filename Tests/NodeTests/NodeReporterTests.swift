@@ -4,8 +4,9 @@ import Foundation
 import Sealing
 import SenML
 import Testing
+import TestSupport
 
-@Suite("NodeReporter delivery", .timeLimit(.minutes(1)))
+@Suite("NodeReporter delivery", .timeLimit(.minutes(1 * TestSupport.timeScale)))
 struct NodeReporterTests {
     @Test("a reading reaches the gateway sealed, over DTLS-PSK, as SenML CBOR")
     func deliversSealedOverDTLS() async throws {

@@ -6,7 +6,7 @@ import SenML
 import Testing
 import TestSupport
 
-@Suite("Offline queue: outages and restarts", .timeLimit(.minutes(1)))
+@Suite("Offline queue: outages and restarts", .timeLimit(.minutes(1 * TestSupport.timeScale)))
 struct OfflineDeliveryTests {
     @Test("gateway down, then up: nothing lost, nothing duplicated, order kept, several readings per message")
     func downThenUp() async throws {
@@ -201,7 +201,7 @@ struct OfflineDeliveryTests {
     }
 }
 
-@Suite("Offline queue: safeguards", .timeLimit(.minutes(1)))
+@Suite("Offline queue: safeguards", .timeLimit(.minutes(1 * TestSupport.timeScale)))
 struct DeliverySafeguardTests {
     @Test("a gateway refusing every reading (4.00) does not make the node discard its queue")
     func gatewayRefusingEverything() async throws {

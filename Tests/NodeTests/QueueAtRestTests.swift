@@ -12,7 +12,7 @@ import TestSupport
 import Glibc
 #endif
 
-@Suite("Offline queue at rest: sealed, crash-safe, bounded", .timeLimit(.minutes(1)))
+@Suite("Offline queue at rest: sealed, crash-safe, bounded", .timeLimit(.minutes(1 * TestSupport.timeScale)))
 struct QueueAtRestTests {
     /// Distinctive readings: nothing else in the data directory could hold these bytes by chance.
     static let secretReading = [

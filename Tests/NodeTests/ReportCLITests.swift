@@ -10,7 +10,7 @@ import Glibc
 
 /// `coap-node report` as a user runs it: exit statuses, what reaches the gateway, a node killed
 /// mid-run.
-@Suite("coap-node report", .timeLimit(.minutes(1)))
+@Suite("coap-node report", .timeLimit(.minutes(1 * TestSupport.timeScale)))
 struct ReportCLITests {
     /// Runs coap-node with `arguments`, feeding `input` on stdin; killed after 60 s.
     static func run(_ arguments: [String], input: String = "") async throws -> TestSupport.ProcessResult {

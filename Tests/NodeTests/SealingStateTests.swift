@@ -4,8 +4,9 @@ import Foundation
 import Sealing
 import SenML
 import Testing
+import TestSupport
 
-@Suite("Sealing state: sequence numbers and rotation", .timeLimit(.minutes(1)))
+@Suite("Sealing state: sequence numbers and rotation", .timeLimit(.minutes(1 * TestSupport.timeScale)))
 struct SealingStateTests {
     @Test("sequence numbers are never reused across restarts (the gateway's replay window accepts every message)")
     func sequenceAcrossRestarts() async throws {

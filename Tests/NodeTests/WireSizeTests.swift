@@ -4,10 +4,11 @@ import Foundation
 import Sealing
 import SenML
 import Testing
+import TestSupport
 
 /// Bytes per reading on the wire, measured: the node talks to the test gateway through a UDP
 /// relay that records every datagram, DTLS records included.
-@Suite("Wire economy", .timeLimit(.minutes(1)))
+@Suite("Wire economy", .timeLimit(.minutes(1 * TestSupport.timeScale)))
 struct WireSizeTests {
     struct Measurement {
         var accounting: WireAccounting

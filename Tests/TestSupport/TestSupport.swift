@@ -30,10 +30,21 @@ package enum TestSupport {
         throw TestFailure("\(name) is missing: install \(package) (make test does)")
     }
 
-    /// Polls `condition` every 20 ms until it holds or `timeout` seconds pass (the condition is
-    /// about effects, not speed). Never blocks a thread.
+    /// How much longer than usual the tests may take: `SECURECOAP_TIME_SCALE` (a whole number, 1 by
+    /// default). `make sanitize` sets it, since a sanitized suite runs several times slower; time
+    /// limits, waits and the bounds that only guard against a hang are multiplied by it.
+    package static let timeScale: Int = {
+        guard let text = ProcessInfo.processInfo.environment["SECURECOAP_TIME_SCALE"], let n = Int(text), n >= 1 else { return 1 }
+        return n
+    }()
+
+    /// `seconds`, times ``timeScale``.
+    package static func scaled(_ seconds: Double) -> Double { seconds * Double(timeScale) }
+
+    /// Polls `condition` every 20 ms until it holds or `timeout` seconds (times ``timeScale``)
+    /// pass (the condition is about effects, not speed). Never blocks a thread.
     package static func eventually(timeout: Double = 15, _ condition: () async throws -> Bool) async rethrows -> Bool {
-        let deadline = Date().addingTimeInterval(timeout)
+        let deadline = Date().addingTimeInterval(scaled(timeout))
         while Date() < deadline {
             if try await condition() { return true }
             try? await Task.sleep(for: .milliseconds(20))
