@@ -61,7 +61,7 @@ final class GatewayStorage: Sendable {
                 "another gateway uses the readings store \(readingsPath)\(error.holder.map { " (\($0))" } ?? ""); one gateway per data directory")
         }
         let replayPath = Self.replayPath(forReadings: readingsPath)
-        let hadReadings = Self.hasContent(readingsPath), hadReplay = Self.hasContent(replayPath)
+        let hadReadings = SQLiteIntegrity.hasContent(readingsPath), hadReplay = SQLiteIntegrity.hasContent(replayPath)
         if !hadReadings, hadReplay, !recovery.contains(.startNewReadingsStore) {
             throw GatewayError(
                 "the readings store \(readingsPath) is missing or empty, but its replay state \(replayPath) is there: restore the "
@@ -122,11 +122,6 @@ final class GatewayStorage: Sendable {
     func window(kid: [UInt8]) -> ReplayWindow {
         let own = (try? replay.window(kid: kid)) ?? nil
         return (own ?? ReplayWindow()).merged(with: readings.replayWindow(kid: kid) ?? ReplayWindow())
-    }
-
-    /// Whether `path` is a file with something in it.
-    private static func hasContent(_ path: String) -> Bool {
-        ((try? FileManager.default.attributesOfItem(atPath: path)[.size] as? NSNumber)?.intValue ?? 0) > 0
     }
 
     /// Empties the stores' logs into their files and lets the lock go (the files stay open until

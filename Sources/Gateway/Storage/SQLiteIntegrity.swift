@@ -21,7 +21,7 @@ enum SQLiteIntegrity {
     /// connection of its own, before the store is opened for writing: opening a pool writes (GRDB
     /// makes the log files with a write), and closing one checkpoints.
     static func check(_ store: Store) throws {
-        guard ((try? FileManager.default.attributesOfItem(atPath: store.path)[.size] as? NSNumber)?.intValue ?? 0) > 0 else { return }
+        guard hasContent(store.path) else { return }
         var configuration = Configuration()
         configuration.readonly = true
         let findings: [String]
@@ -46,6 +46,11 @@ enum SQLiteIntegrity {
             usleep(20_000)
         }
         return false
+    }
+
+    /// Whether `path` is a file with something in it.
+    static func hasContent(_ path: String) -> Bool {
+        ((try? FileManager.default.attributesOfItem(atPath: path)[.size] as? NSNumber)?.intValue ?? 0) > 0
     }
 
     /// Whether an error opening a store says its file is not a sound database.
