@@ -85,23 +85,24 @@ struct ReportCLITests {
         let fixture = try NodeFixture()
         defer { fixture.tearDown() }
         try fixture.gateway.reservePorts()
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: try TestSupport.product("coap-node"))
-        process.arguments = Self.arguments(fixture) + ["--stdin", "--wait", "600"]
-        let stdin = Pipe()
-        process.standardInput = stdin
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        for i in 1...20 { try stdin.fileHandleForWriting.write(contentsOf: Data("n=\(i)\n".utf8)) }
+        var fds: [Int32] = [0, 0]
+        try #require(pipe(&fds) == 0)
+        let child = try ChildProcess(
+            try TestSupport.product("coap-node"), Self.arguments(fixture) + ["--stdin", "--wait", "600"], stdin: fds[0])
+        close(fds[0])
+        defer { close(fds[1]); child.stop() }
+        for i in 1...20 {
+            let line = Array("n=\(i)\n".utf8)
+            #expect(write(fds[1], line, line.count) == line.count)
+        }
         let queueDirectory = fixture.dataDirectory + "/queue"
         let queued = await TestSupport.eventually(timeout: 30) {
             ((try? FileManager.default.contentsOfDirectory(atPath: queueDirectory)) ?? []).filter { $0.hasSuffix(".entry") }.count >= 20
         }
-        kill(process.processIdentifier, SIGKILL)
-        #expect(await TestSupport.eventually(timeout: 30) { !process.isRunning })
+        child.signal(SIGKILL)
+        #expect(await TestSupport.eventually(timeout: 30) { child.poll() })
         #expect(queued)
-        #expect(process.terminationReason == .uncaughtSignal)
+        #expect(child.waitBlocking() == 128 + SIGKILL)
 
         try fixture.gateway.start()
         let restarted = try await Self.run(Self.arguments(fixture) + ["--value", "n=21"])

@@ -38,17 +38,15 @@ enum PythonEnvironment {
         _ = FileManager.default.createFile(atPath: output.path, contents: nil)
         _ = FileManager.default.createFile(atPath: errors.path, contents: nil)
 
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: python)
-        process.arguments = [script.path]
-        process.standardInput = try FileHandle(forReadingFrom: input)
-        process.standardOutput = try FileHandle(forWritingTo: output)
-        process.standardError = try FileHandle(forWritingTo: errors)
-        try process.run()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else {
-            let stderr = (try? String(contentsOf: errors, encoding: .utf8)) ?? ""
-            throw TestFailure("pycose_crosscheck.py failed (\(process.terminationStatus)): \(stderr)")
+        let stdin = try FileHandle(forReadingFrom: input), stdout = try FileHandle(forWritingTo: output)
+        let stderr = try FileHandle(forWritingTo: errors)
+        defer { try? stdin.close(); try? stdout.close(); try? stderr.close() }
+        let status = try ChildProcess(
+            python, [script.path], stdin: stdin.fileDescriptor, stdout: stdout.fileDescriptor, stderr: stderr.fileDescriptor
+        ).waitBlocking()
+        guard status == 0 else {
+            let message = (try? String(contentsOf: errors, encoding: .utf8)) ?? ""
+            throw TestFailure("pycose_crosscheck.py failed (\(status)): \(message)")
         }
         guard let reply = try JSONSerialization.jsonObject(with: Data(contentsOf: output)) as? [String: Any] else {
             throw TestFailure("pycose_crosscheck.py wrote no JSON object")
