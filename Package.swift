@@ -18,6 +18,7 @@ let package = Package(
         .library(name: "DeviceRegistry", targets: ["DeviceRegistry"]),
         .library(name: "Gateway", targets: ["Gateway"]),
         .library(name: "Node", targets: ["Node"]),
+        .library(name: "Firmware", targets: ["Firmware"]),
         .executable(name: "coap", targets: ["coap"]),
         .executable(name: "coap-registry", targets: ["coap-registry"]),
         .executable(name: "coap-gateway", targets: ["coap-gateway"]),
@@ -61,6 +62,7 @@ let package = Package(
         .target(name: "CBOR", swiftSettings: strict),
         .target(name: "Sealing", dependencies: ["LibCrypto", "CBOR", "Platform"], swiftSettings: strict),
         .target(name: "SenML", dependencies: ["CBOR"], swiftSettings: strict),
+        .target(name: "Firmware", dependencies: ["CBOR", "LibCrypto"], swiftSettings: strict),
         .target(
             name: "DeviceRegistry",
             dependencies: [
@@ -174,6 +176,12 @@ let package = Package(
             swiftSettings: strict
         ),
         .executableTarget(
+            name: "firmware-example",
+            dependencies: ["Firmware"],
+            path: "Examples/FirmwareExample",
+            swiftSettings: strict
+        ),
+        .executableTarget(
             name: "senml-example",
             dependencies: ["SenML", "CBOR"],
             path: "Examples/SenMLExample",
@@ -213,6 +221,12 @@ let package = Package(
             swiftSettings: strict
         ),
         .testTarget(name: "SenMLTests", dependencies: ["SenML", "CBOR"], swiftSettings: strict),
+        .testTarget(
+            name: "FirmwareTests",
+            dependencies: ["Firmware", "CBOR", "LibCrypto", "TestSupport"],
+            resources: [.copy("Fixtures")],
+            swiftSettings: strict
+        ),
         .testTarget(name: "DeviceRegistryTests", dependencies: ["DeviceRegistry", "LibCrypto", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "GatewayTests", dependencies: ["Gateway", "DeviceRegistry", "CoAP", "Sealing", "SenML", "LibCrypto", "Platform", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "NodeTests", dependencies: ["Node", "CoAP", "Sealing", "SenML", "LibCrypto", "Platform", "TestSupport"], swiftSettings: strict),

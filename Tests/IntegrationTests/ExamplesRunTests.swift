@@ -40,6 +40,10 @@ import TestSupport
             "SenML CBOR, 115 bytes", "decoded back: JSON equal, CBOR equal", "urn:dev:mac:0024befffe804ff1:temp  21.75 Cel",
             "with at most 3 records: refused, tooManyRecords",
         ]),
+        Example(product: "firmware-example", expected: [
+            "verified: signed by ECDSA P-256", "sequence 7, version 1.2.0", "image digest matches: true",
+            "one bit flipped:     refused,", "signed by another key: refused, badSignature", "a changed image matches the digest: false",
+        ]),
     ]
 
     @Test(arguments: examples) func runsAndExitsZero(_ example: Example) async throws {
