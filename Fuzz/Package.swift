@@ -33,6 +33,7 @@ let package = Package(
             swiftSettings: [.enableUpcomingFeature("InternalImportsByDefault"), .enableUpcomingFeature("ExistentialAny")]
         ),
         fuzzTarget("FuzzCBOR", [.product(name: "CBOR", package: "SecureCoAP")]),
+        fuzzTarget("FuzzSUITEnvelope", [.product(name: "Firmware", package: "SecureCoAP")]),
         fuzzTarget(
             "FuzzSealedOpen",
             [.product(name: "Sealing", package: "SecureCoAP"), .product(name: "LibCrypto", package: "SecureCoAP"),
