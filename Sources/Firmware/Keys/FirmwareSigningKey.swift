@@ -10,12 +10,25 @@ public struct FirmwareSigningKey: Sendable, CustomStringConvertible {
         case ed25519(Ed25519SigningKey)
     }
 
-    private let key: Key
+    /// The key, as a P-256 or Ed25519 key (exactly one is set). Not an enum with a payload per
+    /// kind: Swift keeps such an enum's case in spare bits of the object pointer, which
+    /// LeakSanitizer cannot follow, so a key held by a global was reported as leaked.
+    private let p256: P256SigningKey?
+    private let ed25519: Ed25519SigningKey?
+
+    private var key: Key { p256.map(Key.p256) ?? .ed25519(ed25519!) }
+
+    private init(_ key: Key) {
+        switch key {
+        case .p256(let key): (p256, ed25519) = (key, nil)
+        case .ed25519(let key): (p256, ed25519) = (nil, key)
+        }
+    }
 
     /// A new random key of `kind`.
     public init(generating kind: FirmwareKeyKind) throws {
         do {
-            key = kind == .p256 ? .p256(try P256SigningKey()) : .ed25519(try Ed25519SigningKey())
+            self.init(kind == .p256 ? .p256(try P256SigningKey()) : .ed25519(try Ed25519SigningKey()))
         } catch {
             throw SUITError(.invalidKey, "cannot generate a \(kind) key: \(error)")
         }
@@ -24,9 +37,9 @@ public struct FirmwareSigningKey: Sendable, CustomStringConvertible {
     /// Reads a PEM "PRIVATE KEY" (PKCS #8, or SEC 1 "EC PRIVATE KEY") of either kind.
     public init(pemRepresentation pem: String) throws {
         if let p256 = try? P256SigningKey(pemRepresentation: pem) {
-            key = .p256(p256)
+            self.init(.p256(p256))
         } else if let ed25519 = try? Ed25519SigningKey(pemRepresentation: pem) {
-            key = .ed25519(ed25519)
+            self.init(.ed25519(ed25519))
         } else {
             throw SUITError(.invalidKey, "not a PEM private key on P-256 or Ed25519")
         }

@@ -9,7 +9,12 @@ public struct SUITTrustAnchor: Sendable, Hashable, CustomStringConvertible {
         case ed25519(Ed25519VerifyingKey)
     }
 
-    private let key: Key
+    /// Exactly one is set; two optionals rather than an enum with a payload per kind, for the
+    /// reason given in ``FirmwareSigningKey``.
+    private let p256: P256VerifyingKey?
+    private let ed25519: Ed25519VerifyingKey?
+
+    private var key: Key { p256.map(Key.p256) ?? .ed25519(ed25519!) }
     /// The key as PEM "PUBLIC KEY" (SubjectPublicKeyInfo).
     public let pemRepresentation: String
     /// SHA-256 of the DER SubjectPublicKeyInfo, hex: names the key in listings and audit entries.
@@ -24,7 +29,10 @@ public struct SUITTrustAnchor: Sendable, Hashable, CustomStringConvertible {
     }
 
     private init(key: Key, pem: String) throws {
-        self.key = key
+        switch key {
+        case .p256(let key): (p256, ed25519) = (key, nil)
+        case .ed25519(let key): (p256, ed25519) = (nil, key)
+        }
         pemRepresentation = pem
         fingerprint = try Self.fingerprint(ofPEM: pem)
     }

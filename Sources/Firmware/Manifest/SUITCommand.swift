@@ -4,7 +4,7 @@ internal import CBOR
 ///
 /// The set is closed: a command number outside it is refused as ``SUITError/Code/unsupported``
 /// when the sequence is decoded, so nothing in a manifest is ever skipped unnoticed.
-public indirect enum SUITCommand: Hashable, Sendable {
+public enum SUITCommand: Hashable, Sendable {
     /// A condition, with its reporting policy.
     case condition(SUITCondition, reportingPolicy: UInt64)
     /// A directive taking a reporting policy (fetch, copy, write, invoke, swap).
@@ -61,25 +61,38 @@ public indirect enum SUITCommand: Hashable, Sendable {
 
     /// Decodes the command numbered `number` with `argument`; `depth` counts nested sequences.
     init(number: UInt64, argument: CBOR, _ path: String, depth: Int) throws {
+        // Every argument is decoded into a local before `self` is assigned. (The nested sequences
+        // are held in arrays, so the enum needs no `indirect` boxes: a box allocated for a payload
+        // whose decoding then threw was leaked, as LeakSanitizer showed.)
         if let condition = SUITCondition(rawValue: number) {
-            self = .condition(condition, reportingPolicy: try SUITDecoding.uint(argument, path + ".policy"))
+            let policy = try SUITDecoding.uint(argument, path + ".policy")
+            self = .condition(condition, reportingPolicy: policy)
         } else if let directive = SUITDirective(rawValue: number) {
-            self = .directive(directive, reportingPolicy: try SUITDecoding.uint(argument, path + ".policy"))
+            let policy = try SUITDecoding.uint(argument, path + ".policy")
+            self = .directive(directive, reportingPolicy: policy)
         } else {
             switch number {
-            case 12: self = .setComponentIndex(try SUITComponentSelection(cbor: argument, path))
-            case 20: self = .overrideParameters(try SUITParameters(cbor: argument, path))
-            case 19: self = .setParameters(try SUITParameters(cbor: argument, path))
+            case 12:
+                let selection = try SUITComponentSelection(cbor: argument, path)
+                self = .setComponentIndex(selection)
+            case 20:
+                let parameters = try SUITParameters(cbor: argument, path)
+                self = .overrideParameters(parameters)
+            case 19:
+                let parameters = try SUITParameters(cbor: argument, path)
+                self = .setParameters(parameters)
             case 15:
                 var items = try SUITDecoding.array(argument, path)
                 let allowNone = items.last?.isNull ?? false
                 if allowNone { items.removeLast() }
                 guard !items.isEmpty else { throw SUITError.malformed(path, "try-each needs at least one sequence") }
-                self = .tryEach(
-                    try items.enumerated().map { index, item in
-                        try SUITCommandSequence(wrapped: item, "\(path)[\(index)]", depth: depth + 1)
-                    }, allowNone: allowNone)
-            case 32: self = .runSequence(try SUITCommandSequence(wrapped: argument, path, depth: depth + 1))
+                let sequences = try items.enumerated().map { index, item in
+                    try SUITCommandSequence(wrapped: item, "\(path)[\(index)]", depth: depth + 1)
+                }
+                self = .tryEach(sequences, allowNone: allowNone)
+            case 32:
+                let sequence = try SUITCommandSequence(wrapped: argument, path, depth: depth + 1)
+                self = .runSequence(sequence)
             default: throw SUITError.unsupported(path, "command \(number) is not implemented")
             }
         }
