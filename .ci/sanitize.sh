@@ -42,6 +42,7 @@ esac
 
 timings=()
 overall=0
+ASAN_QUARANTINE_MB=64
 
 # Runtime options, one sanitizer at a time (the other's variables are unset so that nothing from the
 # caller's environment leaks in).
@@ -56,17 +57,21 @@ overall=0
 #   -fsanitize-recover=address, so ASan cannot go on after a memory error anyway; abort() makes the
 #   process die by SIGABRT (status 134), so a test whose child hit a use-after-free fails loudly,
 #   even though exitcode=0.
+# quarantine_size_mb=64 (the default is 256): freed memory ASan holds back to catch a use after
+#   free. It shows as RSS growth; the tests that bound a gateway's RSS allow this much more
+#   (SECURECOAP_ASAN_QUARANTINE_MB).
 # detect_leaks=1 with precise suppressions in .ci/lsan.supp (see there why each one is there).
 set_options() {
     local san=$1 reports=$2
-    unset TSAN_OPTIONS ASAN_OPTIONS LSAN_OPTIONS UBSAN_OPTIONS
+    unset TSAN_OPTIONS ASAN_OPTIONS LSAN_OPTIONS UBSAN_OPTIONS SECURECOAP_ASAN_QUARANTINE_MB
     local extra=${SANITIZE_EXTRA_OPTIONS:+:$SANITIZE_EXTRA_OPTIONS}
     case $san in
         thread)
             export TSAN_OPTIONS="log_path=$reports/tsan:halt_on_error=0:exitcode=0:suppressions=$ROOT/.ci/tsan.supp:print_suppressions=0:history_size=4:second_deadlock_stack=1$extra"
             ;;
         address)
-            export ASAN_OPTIONS="log_path=$reports/asan:halt_on_error=1:abort_on_error=1:exitcode=0:detect_leaks=1:detect_stack_use_after_return=0$extra"
+            export ASAN_OPTIONS="log_path=$reports/asan:halt_on_error=1:abort_on_error=1:exitcode=0:detect_leaks=1:detect_stack_use_after_return=0:quarantine_size_mb=$ASAN_QUARANTINE_MB$extra"
+            export SECURECOAP_ASAN_QUARANTINE_MB=$ASAN_QUARANTINE_MB
             export LSAN_OPTIONS="suppressions=$ROOT/.ci/lsan.supp:print_suppressions=0"
             ;;
     esac
