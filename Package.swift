@@ -23,6 +23,7 @@ let package = Package(
         .executable(name: "coap-registry", targets: ["coap-registry"]),
         .executable(name: "coap-gateway", targets: ["coap-gateway"]),
         .executable(name: "coap-node", targets: ["coap-node"]),
+        .executable(name: "coap-firmware", targets: ["coap-firmware"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -109,6 +110,11 @@ let package = Package(
             swiftSettings: strict
         ),
 
+        .executableTarget(
+            name: "coap-firmware",
+            dependencies: ["Firmware", "Platform", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            swiftSettings: strict
+        ),
         .executableTarget(
             name: "coap-registry",
             dependencies: [

@@ -1,0 +1,1 @@
+FirmwareCommand.main()
