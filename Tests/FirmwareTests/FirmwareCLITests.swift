@@ -56,7 +56,7 @@ struct FirmwareCLITests {
         defer { directory.remove() }
         let example = directory.file("exp1.suit"), anchor = directory.file("anchor.pem")
         try Data(Fixtures.example("exp1")).write(to: URL(fileURLWithPath: example))
-        try Data(Fixtures.data("trust_anchor_secp256r1_pub", "pem")).write(to: URL(fileURLWithPath: anchor))
+        try Data(Fixtures.trustAnchor().pemRepresentation.utf8).write(to: URL(fileURLWithPath: anchor))
         let good = try await Self.run(["inspect", example, "--trust-anchor", anchor])
         #expect(good.status == 0 && good.stdout.contains("uri: \"http://example.com/file.bin\""), "\(good)")
 

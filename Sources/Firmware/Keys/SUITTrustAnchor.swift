@@ -48,6 +48,18 @@ public struct SUITTrustAnchor: Sendable, Hashable, CustomStringConvertible {
         }
     }
 
+    /// A P-256 public key from its uncompressed point `0x04 ‖ x ‖ y` (65 bytes), as COSE keys and
+    /// published test vectors carry it.
+    public init(p256Point point: [UInt8]) throws {
+        do {
+            try self.init(P256VerifyingKey(x963Representation: point))
+        } catch let error as SUITError {
+            throw error
+        } catch {
+            throw SUITError(.invalidKey, "not a P-256 public point: \(error)")
+        }
+    }
+
     /// The key's kind.
     public var kind: FirmwareKeyKind {
         switch key {

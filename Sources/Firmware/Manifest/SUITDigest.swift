@@ -43,12 +43,10 @@ public struct SUITDigest: Hashable, Sendable, CustomStringConvertible {
     /// As CBOR: `[-16, h'…']`.
     public var cbor: CBOR { .array([.int(Self.sha256AlgorithmID), .byteString(bytes)]) }
 
-    /// Whether `data` hashes to this digest (constant time in the comparison).
+    /// Whether `data` hashes to this digest. (A digest is public: no constant-time comparison is
+    /// needed.)
     public func matches(_ data: some RandomAccessCollection<UInt8>) -> Bool {
-        guard let other = try? Self.sha256(of: data) else { return false }
-        return other.bytes.withUnsafeBufferPointer { a in
-            bytes.withUnsafeBufferPointer { b in zip(a, b).reduce(UInt8(0)) { $0 | ($1.0 ^ $1.1) } == 0 }
-        }
+        (try? Self.sha256(of: data)) == self
     }
 
     /// `sha-256:` and the hex digest.
